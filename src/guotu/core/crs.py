@@ -46,7 +46,7 @@ GK_NORTHING = (300_000.0, 6_000_000.0)
 
 def gk3_zone(lon: float) -> int:
     """3° zone number whose central meridian (3 × zone) is nearest to ``lon``."""
-    zone = int(math.floor(lon / 3.0 + 0.5))
+    zone = math.floor(lon / 3.0 + 0.5)
     if not _GK3_FIRST_ZONE <= zone <= _GK3_LAST_ZONE:
         raise CRSError("crs.zone_out_of_range", lon=lon)
     return zone

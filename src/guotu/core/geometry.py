@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import shapely
 
-from guotu.core.crs import GEOGRAPHIC, transform_geometries
+from guotu.core.crs import transform_geometries
 from guotu.core.errors import GeometryError
 from guotu.core.features import FeatureBatch
 from guotu.core.messages import tr
@@ -64,8 +64,7 @@ class Problem:
 
 
 def find_problems(
-    geoms: GeomArray, ids: list[Any] | None = None, policy: GeometryPolicy = DEFAULT_POLICY,
-    epsg: int | None = None,
+    geoms: GeomArray, ids: list[Any] | None = None, policy: GeometryPolicy = DEFAULT_POLICY
 ) -> list[Problem]:
     """Every problem of every geometry, in record order: GEOS validity, duplicate points, spikes.
 
@@ -78,27 +77,25 @@ def find_problems(
     ids = list(range(1, len(geoms) + 1)) if ids is None else ids
     found: dict[int, list[Problem]] = {}
     missing = shapely.is_missing(geoms)
-    for i in np.flatnonzero(missing):
-        found.setdefault(int(i), []).append(Problem(ids[i], "empty"))
+    for row in np.flatnonzero(missing).tolist():
+        found.setdefault(row, []).append(Problem(ids[row], "empty"))
     present = ~missing
     empty = np.zeros(len(geoms), dtype=bool)
     empty[present] = shapely.is_empty(geoms[present])
-    for i in np.flatnonzero(empty):
-        found.setdefault(int(i), []).append(Problem(ids[i], "empty"))
+    for row in np.flatnonzero(empty).tolist():
+        found.setdefault(row, []).append(Problem(ids[row], "empty"))
     ok = present & ~empty
     # Spikes and duplicate points first: they explain many GEOS self-intersections more precisely.
-    for i, kind, where, severity in _ring_defects(geoms, ok, policy):
-        found.setdefault(i, []).append(Problem(ids[i], kind, where, severity))
+    for row, kind, where, severity in _ring_defects(geoms, ok, policy):
+        found.setdefault(row, []).append(Problem(ids[row], kind, where, severity))
     reasons = np.full(len(geoms), "Valid Geometry", dtype=object)
     reasons[ok] = shapely.is_valid_reason(geoms[ok])
-    for i in np.flatnonzero(reasons != "Valid Geometry"):
-        kind, where = _parse_reason(str(reasons[i]))
-        if any(p.kind == "spike" for p in found.get(int(i), [])) and kind in (
+    for row in np.flatnonzero(reasons != "Valid Geometry").tolist():
+        reason_kind, at = _parse_reason(str(reasons[row]))
+        if any(p.kind == "spike" for p in found.get(row, [])) and reason_kind in (
             "self_intersection", "ring_self_intersection"):
             continue  # the spike is the precise explanation
-        found.setdefault(int(i), []).append(Problem(ids[i], kind, where))
-    if epsg is not None and epsg not in GEOGRAPHIC:
-        pass  # coordinates plausibility is checked by crs.check_coordinates at import
+        found.setdefault(row, []).append(Problem(ids[row], reason_kind, at))
     return [p for i in sorted(found) for p in found[i]]
 
 
@@ -133,7 +130,8 @@ def _ring_defects(
     same_ring = ring_of[1:] == ring_of[:-1]
     dup = same_ring & (coords[1:] == coords[:-1]).all(axis=1)
     for k in np.flatnonzero(dup):
-        out.append((int(ring_geom[ring_of[k]]), "duplicate_points", (float(coords[k, 0]), float(coords[k, 1])), FIXABLE))
+        where = (float(coords[k, 0]), float(coords[k, 1]))
+        out.append((int(ring_geom[ring_of[k]]), "duplicate_points", where, FIXABLE))
     # Spikes: drop the closing point and duplicates, then look at each vertex's two neighbours.
     starts = np.r_[0, np.flatnonzero(~same_ring) + 1]
     keep = np.ones(len(coords), dtype=bool)

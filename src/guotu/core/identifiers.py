@@ -36,8 +36,10 @@ from guotu.core.errors import IdentifierError
 
 __all__ = [
     "CREDIT_CODE_CHARSET",
+    "EARLIEST_BIRTH_DATE",
     "FIXTURE_TYPES",
     "ID_PROVINCE_CODES",
+    "KINDS",
     "OWNERSHIP_TYPES",
     "PARCEL_TYPES",
     "PROVINCE_CODES",

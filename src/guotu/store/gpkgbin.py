@@ -66,7 +66,8 @@ def envelope(blob: bytes | None) -> tuple[float, float, float, float] | None:
     kind = (flags >> 1) & 0b111
     if kind:
         fmt = "<4d" if flags & 1 else ">4d"
-        return struct.unpack_from(fmt, blob, 8)  # type: ignore[return-value]
+        x0, x1, y0, y1 = struct.unpack_from(fmt, blob, 8)
+        return (x0, x1, y0, y1)
     g = shapely.from_wkb(wkb_of(blob))
     if g.is_empty:
         return None

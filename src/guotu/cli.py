@@ -1,0 +1,246 @@
+"""The one command-line entry point: ``guotu demo | check | import | export | codes | validate | layers``.
+
+Administrators script against this contract; keep it stable. Errors print one line on stderr and
+exit non-zero, never a traceback (set ``GUOTU_DEBUG=1`` to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from typing import Any
+
+from guotu.core.errors import GuotuError, IdentifierError, InputError
+from guotu.core.messages import set_language, tr
+
+EXIT_INVALID = 1  # `validate`: the value is invalid
+EXIT_ERROR = 2  # bad input, bad file, unknown layer…
+EXIT_INTERNAL = 3  # a bug: please report it
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(tr("cli.bad_date", value=text)) from exc
+
+
+def _epsg(text: str) -> int:
+    value = text.upper().removeprefix("EPSG:")
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(tr("cli.bad_epsg", value=text))
+    return int(value)
+
+
+def _where(items: Sequence[str] | None) -> dict[str, Any] | None:
+    if not items:
+        return None
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InputError("cli.bad_where", value=item)
+        out[key] = int(value) if value.lstrip("-").isdigit() else value
+    return out
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="guotu", description="国土空间“一张图”与自然资源业务平台 (guotu)")
+    p.add_argument("--lang", choices=("zh", "en"), default=os.environ.get("GUOTU_LANG", "zh"),
+                   help="language of messages and reports (default zh; env GUOTU_LANG)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("demo", help="write the seeded demo county (平湖) to a GeoPackage")
+    d.add_argument("--out", required=True)
+    d.add_argument("--seed", type=int, default=2024)
+    d.add_argument("--patches", type=int, default=20000)
+
+    c = sub.add_parser("check", help="compliance review of a project site (合规性审查)")
+    c.add_argument("site", help="coordinate txt, GeoJSON, Shapefile or FILE.gpkg[:LAYER]")
+    c.add_argument("--db", required=True)
+    c.add_argument("--date", type=_date, default=None, help="review date YYYY-MM-DD (default today)")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--crs", type=_epsg, default=None)
+    c.add_argument("--encoding", default=None)
+    c.add_argument("--sliver-m2", type=float, default=None, help="sliver tolerance in m² (default 1)")
+
+    i = sub.add_parser("import", help="load a file into a layer, all or nothing")
+    i.add_argument("file")
+    i.add_argument("--db", required=True)
+    i.add_argument("--layer", required=True)
+    i.add_argument("--edition", default=None)
+    i.add_argument("--valid-from", type=_date, default=None)
+    i.add_argument("--valid-to", type=_date, default=None)
+    i.add_argument("--status", default="approved", choices=("approved", "draft", "superseded"))
+    i.add_argument("--document", default="")
+    i.add_argument("--title", default="")
+    i.add_argument("--crs", type=_epsg, default=None)
+    i.add_argument("--encoding", default=None)
+    i.add_argument("--repair", action="store_true", help="repair invalid geometry under the policy")
+    i.add_argument("--create", action="store_true", help="create the database file if missing")
+
+    e = sub.add_parser("export", help="write a layer to a file (format from the suffix)")
+    e.add_argument("--db", required=True)
+    e.add_argument("--layer", required=True)
+    e.add_argument("--out", required=True)
+    e.add_argument("--date", type=_date, default=None, help="only features in force on this date")
+    e.add_argument("--where", action="append", metavar="FIELD=VALUE")
+    e.add_argument("--limit", type=int, default=None)
+    e.add_argument("--encoding", default=None)
+
+    k = sub.add_parser("codes", help="print a land classification as CSV")
+    k.add_argument("edition", help="ydyh-2023 or gbt21010-2017")
+
+    v = sub.add_parser("validate", help="validate an identifier")
+    v.add_argument("kind", choices=("id", "uscc", "unit"))
+    v.add_argument("value")
+
+    ls = sub.add_parser("layers", help="list the layers and editions of a database")
+    ls.add_argument("--db", required=True)
+    ls.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    set_language(args.lang)
+    try:
+        return int(_COMMANDS[args.command](args))
+    except IdentifierError as exc:
+        print(exc.message, file=sys.stderr)
+        return EXIT_INVALID if args.command == "validate" else EXIT_ERROR
+    except GuotuError as exc:
+        print(tr("cli.error", message=exc.message), file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(tr("cli.interrupted"), file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("GUOTU_DEBUG"):
+            traceback.print_exc()
+        print(tr("cli.internal", kind=type(exc).__name__, message=str(exc).splitlines()[0] if str(exc) else ""),
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from guotu.demo.generate import build_demo
+    from guotu.demo.save import write_demo
+
+    if args.patches < 100:
+        raise InputError("cli.too_few_patches", value=args.patches)
+    county = build_demo(seed=args.seed, patches=args.patches)
+    out = write_demo(county, args.out)
+    counts = ", ".join(f"{name} {len(layer.batch)}" for name, layer in county.layers.items())
+    print(tr("cli.demo_written", path=str(out), seed=args.seed, counts=counts))
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from guotu.core.policy import DEFAULT_POLICY
+    from guotu.onemap.compliance import review_json
+    from guotu.onemap.report import render_text
+    from guotu.onemap.service import check_file
+    from guotu.store import open_store
+
+    policy = DEFAULT_POLICY if args.sliver_m2 is None else DEFAULT_POLICY.with_(sliver_m2=args.sliver_m2)
+    store = open_store(args.db)
+    try:
+        review = check_file(store, args.site, date=args.date, crs=args.crs, encoding=args.encoding,
+                            policy=policy)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(review_json(review, args.lang), ensure_ascii=False, indent=2, default=str))
+    else:
+        sys.stdout.write(render_text(review, args.lang))
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from guotu.onemap.service import import_file
+    from guotu.store import open_store
+
+    store = open_store(args.db, create=args.create)
+    try:
+        result = import_file(
+            store, args.file, args.layer, edition=args.edition, valid_from=args.valid_from,
+            valid_to=args.valid_to, status=args.status, document=args.document, crs=args.crs,
+            encoding=args.encoding, allow_repair=args.repair, title=args.title, actor="cli",
+        )
+    finally:
+        store.close()
+    print(tr("cli.imported", count=result.count, layer=result.layer, source=result.source,
+             epsg=result.source_epsg, encoding=result.encoding or "-", edition=result.edition or "-"))
+    for note in result.repairs:
+        print(tr("cli.repaired", record=note.record, fixed=", ".join(note.fixed),
+                 before=f"{note.area_before_m2:.4f}", after=f"{note.area_after_m2:.4f}",
+                 parts_before=note.parts_before, parts_after=note.parts_after))
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from guotu.onemap.service import export_layer
+    from guotu.store import open_store
+
+    store = open_store(args.db)
+    try:
+        n = export_layer(store, args.layer, args.out, as_of=args.date, where=_where(args.where),
+                         limit=args.limit, encoding=args.encoding)
+    finally:
+        store.close()
+    print(tr("cli.exported", count=n, layer=args.layer, path=args.out))
+    return 0
+
+
+def _cmd_codes(args: argparse.Namespace) -> int:
+    from guotu.core.codes import load_edition
+
+    sys.stdout.write(load_edition(args.edition).to_csv())
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from guotu.core.identifiers import validate
+
+    parsed = validate(args.kind, args.value)
+    print(tr("cli.valid", value=getattr(parsed, "value", args.value)))
+    return 0
+
+
+def _cmd_layers(args: argparse.Namespace) -> int:
+    from guotu.store import open_store
+
+    store = open_store(args.db)
+    try:
+        rows: list[dict[str, Any]] = [
+            {"name": info.name, "title": info.title, "geometry_type": info.geometry_type,
+             "count": info.count, "versioned": info.versioned,
+             "editions": [e.as_dict() for e in store.editions(info.name)]}
+            for info in store.layers()
+        ]
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['name']:<20} {row['geometry_type']:<14} {row['count']:>8}  {row['title']}")
+            for e in row["editions"]:
+                print(f"    {e['name']}  [{e['status']}]  {e['valid_from']} – {e['valid_to'] or ''}")
+    return 0
+
+
+_COMMANDS = {
+    "demo": _cmd_demo, "check": _cmd_check, "import": _cmd_import, "export": _cmd_export,
+    "codes": _cmd_codes, "validate": _cmd_validate, "layers": _cmd_layers,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

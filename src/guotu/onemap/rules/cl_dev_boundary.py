@@ -1,0 +1,24 @@
+"""CL-DB-001: urban construction belongs inside the urban development boundary (城镇开发边界)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from guotu.core.units import report_m2, report_mu
+from guotu.onemap.rule_engine import ATTENTION, PASS, Finding, Rule
+
+LAYER = "dev_boundary"
+
+
+def evaluate(facts: Any) -> Finding:
+    line = facts.control_lines.get(LAYER)
+    if line is None or not line.loaded:
+        return Finding(ATTENTION, "rules.layer_missing", {"layer": LAYER})
+    outside = max(facts.site_area_m2 - line.area_m2 - line.sliver_m2, 0.0)
+    if outside >= facts.policy.sliver_m2:
+        return Finding(ATTENTION, "rules.db.outside",
+                       {"area_m2": report_m2(outside), "area_mu": report_mu(outside)})
+    return Finding(PASS, "rules.db.pass", {})
+
+
+RULE = Rule("CL-DB-001", "1.0", "rules.db.title", "rules.db.basis", (LAYER,), evaluate)

@@ -1,0 +1,115 @@
+"""Use cases of the one map: load a county's own data into a layer, export a layer, review a site.
+
+Each use case reads and checks everything first, then writes in one store transaction: a bad record
+stops the import with a message naming it, and the store is left as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import shapely
+
+from guotu.core.crs import CGCS2000
+from guotu.core.errors import InputError
+from guotu.core.features import FeatureBatch
+from guotu.core.geometry import ERROR, RepairNote, find_problems, repair, require_valid
+from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
+from guotu.formats import read_features, write_features
+from guotu.onemap.compliance import Review, review_site
+from guotu.store.base import Store
+
+_GEOMETRY_TYPE = {0: "POINT", 1: "LINESTRING", 3: "POLYGON", 4: "MULTIPOINT", 5: "MULTILINESTRING",
+                  6: "MULTIPOLYGON"}
+_MULTI = {"POINT": "MULTIPOINT", "LINESTRING": "MULTILINESTRING", "POLYGON": "MULTIPOLYGON"}
+
+
+@dataclass
+class ImportResult:
+    layer: str
+    count: int
+    source: str
+    source_epsg: int
+    encoding: str | None
+    edition: str | None
+    created: bool
+    repairs: list[RepairNote] = field(default_factory=list)
+    fids: list[int] = field(default_factory=list)
+
+
+def prepare(
+    batch: FeatureBatch, source: str, *, allow_repair: bool, policy: GeometryPolicy = DEFAULT_POLICY
+) -> tuple[FeatureBatch, list[RepairNote]]:
+    """Validate a batch under the geometry policy; repair when allowed (always for fixable problems)."""
+    problems = find_problems(batch.geometry, batch.ids, policy)
+    if not problems:
+        return batch, []
+    if any(p.severity == ERROR for p in problems) and not allow_repair:
+        require_valid(batch, source, policy)  # raises with the first error
+    return repair(batch, policy)
+
+
+def geometry_type_of(batch: FeatureBatch) -> str:
+    """The layer geometry type that holds every geometry of the batch (single types promoted)."""
+    names = {_GEOMETRY_TYPE.get(int(t), "GEOMETRY") for t in shapely.get_type_id(batch.geometry)}
+    promoted = {_MULTI.get(n, n) for n in names}
+    if len(names) == 1:
+        return _MULTI.get(names.pop(), "GEOMETRY") if len(promoted) == 1 else "GEOMETRY"
+    return promoted.pop() if len(promoted) == 1 else "GEOMETRY"
+
+
+def import_file(
+    store: Store, path: str | Path, layer: str, *, edition: str | None = None,
+    valid_from: dt.date | None = None, valid_to: dt.date | None = None, status: str = "approved",
+    document: str = "", crs: int | None = None, encoding: str | None = None, allow_repair: bool = False,
+    title: str = "", actor: str = "system", policy: GeometryPolicy = DEFAULT_POLICY,
+) -> ImportResult:
+    """Load a file into ``layer``, all or nothing (a new edition when ``edition`` is given)."""
+    if edition is not None and valid_from is None:
+        raise InputError("import.edition_needs_date", edition=edition)
+    read = read_features(path, crs=crs, encoding=encoding)
+    batch, notes = prepare(read.batch, read.source, allow_repair=allow_repair, policy=policy)
+    source_epsg = batch.epsg
+    batch = batch.to_epsg(CGCS2000)
+    existing = {info.name: info for info in store.layers()}
+    created = layer not in existing
+    with store.transaction(actor) as tx:
+        if created:
+            tx.create_layer(layer, geometry_type_of(batch), batch.fields, title=title,
+                            versioned=edition is not None)
+        else:
+            tx.add_fields(layer, batch.fields)
+        if edition is not None:
+            assert valid_from is not None
+            tx.add_edition(layer, edition, valid_from=valid_from, valid_to=valid_to, status=status,
+                           document=document)
+        fids = tx.write(layer, batch, edition=edition)
+        tx.audit("import", layer, {"source": read.source, "count": len(batch), "epsg": source_epsg,
+                                   "encoding": read.encoding, "repaired": [n.record for n in notes]})
+    return ImportResult(layer, len(batch), read.source, source_epsg, read.encoding, edition, created, notes, fids)
+
+
+def export_layer(
+    store: Store, layer: str, out: str | Path, *, as_of: dt.date | None = None,
+    where: dict[str, Any] | None = None, limit: int | None = None, encoding: str | None = None,
+) -> int:
+    """Write a layer (features in force on ``as_of`` when given) to any supported file."""
+    batch = store.read(layer, as_of=as_of, where=where)
+    if limit is not None:
+        batch = batch.take(list(range(min(limit, len(batch)))))
+    if len(batch) == 0:
+        raise InputError("export.nothing", layer=layer)
+    write_features(batch, out, encoding=encoding)
+    return len(batch)
+
+
+def check_file(
+    store: Store, path: str | Path, *, date: dt.date | None = None, crs: int | None = None,
+    encoding: str | None = None, policy: GeometryPolicy = DEFAULT_POLICY,
+) -> Review:
+    """Compliance review of the site in a file (coordinate txt, GeoJSON, GeoPackage, Shapefile)."""
+    read = read_features(path, crs=crs, encoding=encoding)
+    return review_site(store, read.batch, date=date, policy=policy, source=read.source)
