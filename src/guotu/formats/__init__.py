@@ -74,7 +74,8 @@ def write_features(batch: FeatureBatch, spec: str | Path, *, encoding: str | Non
     if kind == "gpkg":
         from guotu.formats.ogr import write_ogr
 
-        write_ogr(batch, path, driver="GPKG", layer=layer or path.stem, append=path.exists())
+        # Not append: GDAL keeps the file's other layers and replaces a layer of the same name.
+        write_ogr(batch, path, driver="GPKG", layer=layer or path.stem)
     elif kind == "geojson":
         from guotu.formats.geojson import write_geojson
 

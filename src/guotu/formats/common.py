@@ -41,8 +41,11 @@ def check_batch_coordinates(batch: FeatureBatch, source: str) -> None:
     try:
         check_coordinates(coords, batch.epsg, source=source, record="*")
     except Exception:
+        # get_coordinates returns the coordinates in record order: slice, don't mask (linear, not quadratic).
+        starts = np.searchsorted(index, np.arange(len(batch) + 1))
         for i in range(len(batch)):
-            check_coordinates(coords[index == i], batch.epsg, source=source, record=batch.record_id(i))
+            check_coordinates(coords[starts[i] : starts[i + 1]], batch.epsg, source=source,
+                              record=batch.record_id(i))
         raise
 
 

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 import shapely
 
-from guotu.core.crs import CGCS2000, epsg_of
-from guotu.core.errors import EncodingError, FormatError
+from guotu.core.crs import CGCS2000, crs_from_epsg, epsg_of
+from guotu.core.errors import CRSError, EncodingError, FormatError
 from guotu.core.features import FeatureBatch
 from guotu.formats.common import ReadResult, check_batch_coordinates, require_nonempty
 
@@ -105,11 +105,16 @@ def _declared_epsg(doc: dict[str, Any], source: str) -> int | None:
     name = (crs.get("properties") or {}).get("name", "")
     if not isinstance(name, str) or not name:
         return None
-    if name.upper().endswith("CRS84"):
+    if name.upper().endswith(("CRS84", "CRS:84")):
         return CGCS2000
     # urn:ogc:def:crs:EPSG::4549 or EPSG:4549
     tail = name.rsplit(":", 1)[-1]
-    code = epsg_of(int(tail)) if tail.isdigit() else epsg_of(name)
+    try:
+        code = epsg_of(int(tail)) if tail.isdigit() else epsg_of(name)
+        if code is not None:
+            crs_from_epsg(code)  # an unknown code fails here, naming the file, not later
+    except CRSError as exc:
+        raise CRSError("geojson.bad_crs", source=source, crs=name[:80]) from exc
     return CGCS2000 if code == 4326 else code
 
 
@@ -148,7 +153,9 @@ def write_geojson(batch: FeatureBatch, path: str | Path, *, precision: int = 9) 
     if batch.epsg != CGCS2000:
         batch = batch.to_epsg(CGCS2000)
     features = []
-    geojson = shapely.to_geojson(np.asarray(batch.geometry, dtype=object))
+    # RFC 7946 §3.1.6: exterior rings counterclockwise, holes clockwise.
+    geoms = shapely.orient_polygons(np.asarray(batch.geometry, dtype=object), exterior_cw=False)
+    geojson = shapely.to_geojson(geoms)
     for i, row in enumerate(batch.rows()):
         geom = json.loads(str(geojson[i]))
         geom = _round(geom, precision)

@@ -117,7 +117,10 @@ def read_shapefile(
     if crs is None:
         if prj is None:
             raise CRSError("shapefile.missing_prj", source=src)
-        crs = epsg_of(prj.read_text(encoding="utf-8", errors="replace"))
+        try:
+            crs = epsg_of(prj.read_text(encoding="utf-8", errors="replace"))
+        except CRSError as exc:
+            raise CRSError("shapefile.unknown_prj", source=src) from exc
         if crs is None:
             raise CRSError("shapefile.unknown_prj", source=src)
     try:

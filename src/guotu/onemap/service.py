@@ -18,7 +18,7 @@ from guotu.core.errors import InputError
 from guotu.core.features import FeatureBatch
 from guotu.core.geometry import ERROR, RepairNote, find_problems, repair, require_valid
 from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
-from guotu.formats import read_features, write_features
+from guotu.formats import read_features, split_layer, write_features
 from guotu.onemap.compliance import Review, review_site
 from guotu.store.base import Store
 
@@ -97,6 +97,10 @@ def export_layer(
     where: dict[str, Any] | None = None, limit: int | None = None, encoding: str | None = None,
 ) -> int:
     """Write a layer (features in force on ``as_of`` when given) to any supported file."""
+    target = split_layer(str(out))[0]
+    if target.exists() and target.resolve() == Path(store.location).resolve():
+        # GDAL would write into (or replace) the store's own tables, outside any transaction or audit.
+        raise InputError("export.into_store", path=str(target))
     batch = store.read(layer, as_of=as_of, where=where)
     if limit is not None:
         batch = batch.take(list(range(min(limit, len(batch)))))
