@@ -162,7 +162,8 @@ def main() -> None:
     print(f"{'patches':>9} {'guotu warm p50':>15} {'p99':>9} {'guotu CLI p50':>14} {'geopandas p50':>14} {'ratio':>7}")
     for r in rows:
         print(f"{r['patches']:>9} {r['guotu_warm_ms_p50']:>12.1f} ms {r['guotu_warm_ms_p99']:>6.1f} ms "
-              f"{r['guotu_cli_ms_p50']:>11.0f} ms {r['geopandas_ms_p50']:>11.1f} ms {r['ratio_guotu_over_geopandas']:>7.3f}")
+              f"{r['guotu_cli_ms_p50']:>11.0f} ms {r['geopandas_ms_p50']:>11.1f} ms "
+              f"{r['ratio_guotu_over_geopandas']:>7.3f}")
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"check-{dt.date.today().isoformat()}.json"
     out.write_text(json.dumps({

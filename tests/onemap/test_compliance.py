@@ -45,7 +45,8 @@ def build(store: Store) -> None:
             extra = [(2000, 3000, 2500, 4000)] if ed == "B" else []
             tx.write("dev_boundary", FeatureBatch(geo(metric(dev, *extra)), {"name": ["城区"] * (1 + len(extra))}),
                      edition=ed)
-            tx.write("zones", FeatureBatch(geo(metric((0, 0, 1000, 3000), (1000, 0, 2000, 3000), (2000, 0, 3000, 3000))),
+            thirds = metric((0, 0, 1000, 3000), (1000, 0, 2000, 3000), (2000, 0, 3000, 3000))
+            tx.write("zones", FeatureBatch(geo(thirds),
                                            {"zone_type": ["farmland_protection", "urban_development",
                                                           "ecological_protection"],
                                             "zone_name": ["农田保护区", "城镇发展区", "生态保护区"]}), edition=ed)

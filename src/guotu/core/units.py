@@ -102,6 +102,16 @@ def report_percent(part_m2: float, whole_m2: float) -> float:
     return round_half_up(100.0 * part_m2 / whole_m2, DECIMALS_PERCENT)
 
 
+def format_m2(m2: float) -> str:
+    """The reported m² figure as text with its fixed decimals ("1234.50")."""
+    return f"{report_m2(m2):.{DECIMALS_M2}f}"
+
+
+def format_mu(m2: float) -> str:
+    """The reported mu figure of an area in m² as text with its fixed decimals ("1.8518")."""
+    return f"{report_mu(m2):.{DECIMALS_MU}f}"
+
+
 def area_figure(m2: float, whole_m2: float | None = None) -> dict[str, float]:
     """The reported triple used in every report: ``area_m2``, ``area_mu`` (and ``percent`` of a whole)."""
     out = {"area_m2": report_m2(m2), "area_mu": report_mu(m2)}

@@ -32,7 +32,7 @@ from guotu.demo.scene import (
     through,
     to_metric_xy,
 )
-from guotu.demo.towns import TOWNS, place_seats
+from guotu.demo.towns import SEAT_INSET_M, TOWNS
 
 # The bay shore: the mainland's outer ring from the Shanghai border to the 乍浦 jetty (lon, lat).
 COAST_FROM = (121.2703, 30.6797)
@@ -69,6 +69,7 @@ class Frame:
 
 @cache
 def load_frame() -> Frame:
+    """The packaged county in the metric zone, its bay shore and its (adjusted) town seats."""
     boundary = load_boundary()
     epsg = metric_epsg_for(float(shapely.centroid(boundary).x))
     boundary_m = transform_geometries(np.array([boundary], dtype=object), CGCS2000, epsg)[0]
@@ -79,7 +80,7 @@ def load_frame() -> Frame:
     i, j = (int(np.argmin(np.hypot(*(ring - a).T))) for a in anchors)
     coast = ring[i : j + 1] if i <= j else np.vstack([ring[i:], ring[: j + 1]])
     lonlat = np.array([[t.seat_lon, t.seat_lat] for t in TOWNS])
-    seats = place_seats(to_metric_xy(lonlat, epsg), mainland_m)
+    seats = nearest_inside(to_metric_xy(lonlat, epsg), mainland_m, SEAT_INSET_M)
     return Frame(boundary, epsg, boundary_m, mainland_m, shapely.linestrings(coast), seats)
 
 
@@ -102,6 +103,7 @@ class Landscape:
 
 
 def make_landscape(rng: np.random.Generator, frame: Frame) -> Landscape:
+    """Draw the landscape from ``rng``: the same seed gives the same county at every resolution."""
     epsg = frame.metric_epsg
     region = frame.mainland_m
     seats = frame.seats
@@ -114,13 +116,16 @@ def make_landscape(rng: np.random.Generator, frame: Frame) -> Landscape:
             ("grid", (6000.0, 15000.0)), ("elastic", (800.0, 2000.0)),
         )
     }  # fmt: skip
-    warp = (SmoothField.random(rng, (9000.0, 20000.0), 200.0, 6), SmoothField.random(rng, (9000.0, 20000.0), 200.0, 6))
+    warp = (
+        SmoothField.random(rng, (12000.0, 25000.0), 380.0, 6),
+        SmoothField.random(rng, (12000.0, 25000.0), 380.0, 6),
+    )
 
     towns = tuple(Centre(float(x), float(y), t.urban_radius_m) for (x, y), t in zip(seats, TOWNS, strict=True))
-    big = [(lon, lat, r, w) for _, lon, lat, r, w in INDUSTRY]
-    big_xy = nearest_inside(to_metric_xy(np.array([(b[0], b[1]) for b in big]), epsg), region, 400.0)
-    industry = [Centre(float(x), float(y), b[2], b[3]) for (x, y), b in zip(big_xy, big, strict=True)]
-    for k, t in enumerate(TOWNS):  # a smaller industrial park beside every other town
+    big_xy = to_metric_xy(np.array([(lon, lat) for _, lon, lat, _, _ in INDUSTRY]), epsg)
+    big_xy = nearest_inside(big_xy, region, 400.0)
+    industry = [Centre(float(x), float(y), r, w) for (x, y), (*_, r, w) in zip(big_xy, INDUSTRY, strict=True)]
+    for k, t in enumerate(TOWNS):  # a smaller industrial park beside each of the other towns
         if t.name in ("当湖街道", "乍浦镇", "独山港镇"):
             continue
         angle = rng.uniform(0.0, 2.0 * math.pi)
@@ -150,12 +155,23 @@ def make_landscape(rng: np.random.Generator, frame: Frame) -> Landscape:
     ditches = _field_lines(rng, region, 260, grid_angle, noise["grid"], (1000.0, 3500.0))
     rural_roads = _field_lines(rng, region, 220, grid_angle, noise["grid"], (1000.0, 3500.0))
     return Landscape(
-        towns, tuple(industry), ports, jiulongshan, villages, rivers, roads, streets, ditches, rural_roads,
-        noise, warp,
+        towns,
+        tuple(industry),
+        ports,
+        jiulongshan,
+        villages,
+        rivers,
+        roads,
+        streets,
+        ditches,
+        rural_roads,
+        noise,
+        warp,
     )
 
 
 def _rivers(rng: np.random.Generator, seats: Coords) -> Network:
+    """Six main rivers through town seats, then many branches (kept as the resolution grows)."""
     names = [t.name for t in TOWNS]
     main: list[Coords] = []
     for name, heading_deg in RIVER_TOWNS:
@@ -163,7 +179,7 @@ def _rivers(rng: np.random.Generator, seats: Coords) -> Network:
         heading = math.radians(heading_deg + rng.normal(0.0, 10.0))
         main.append(through(rng, start, heading, 26000.0, swing=0.4))
     branches: list[Coords] = []
-    for _ in range(90):
+    for _ in range(260):
         parent = main[int(rng.integers(len(main)))]
         k = int(rng.integers(len(parent) - 1))
         step = parent[k + 1] - parent[k]
@@ -174,6 +190,7 @@ def _rivers(rng: np.random.Generator, seats: Coords) -> Network:
 
 
 def _roads(rng: np.random.Generator, epsg: int, seats: Coords, villages: Coords) -> Network:
+    """Expressways, then roads linking the seats (a spanning tree), then roads between villages."""
     lines: list[Coords] = []
     for way in HIGHWAYS:
         pts = densify(to_metric_xy(np.array(way), epsg), 120.0)
@@ -195,10 +212,11 @@ def _wobbly(rng: np.random.Generator, a: Coords, b: Coords) -> Coords:
     normal = np.array([-direction[1], direction[0]])
     t = np.linspace(0.0, 1.0, len(pts))
     bend = rng.normal(0.0, 250.0) * np.sin(math.pi * t) + rng.normal(0.0, 80.0) * np.sin(2 * math.pi * t)
-    return pts + normal * bend[:, None]  # type: ignore[no-any-return]
+    return pts + normal * bend[:, None]
 
 
 def _streets(rng: np.random.Generator, towns: tuple[Centre, ...]) -> Network:
+    """A street grid per town, central streets of every town first."""
     ranked: list[tuple[float, int, Coords]] = []
     for k, c in enumerate(towns):
         spacing = 320.0 if k == 0 else 280.0
@@ -210,13 +228,15 @@ def _streets(rng: np.random.Generator, towns: tuple[Centre, ...]) -> Network:
 
 
 def _field_lines(
-    rng: np.random.Generator, region: Any, count: int, grid_angle: float, bend: SmoothField,
+    rng: np.random.Generator,
+    region: Any,
+    count: int,
+    grid_angle: float,
+    bend: SmoothField,
     length_m: tuple[float, float],
 ) -> Network:
+    """Straight field ditches or roads, each along or across the local field grid."""
     origins = sample_inside(rng, region, count)
-    lines: list[Coords] = []
-    for xy in origins:
-        angle = grid_angle + 0.35 * float(bend(xy[None, :])[0]) + (math.pi / 2 if rng.random() < 0.5 else 0.0)
-        half = 0.5 * rng.uniform(*length_m) * np.array([math.cos(angle), math.sin(angle)])
-        lines.append(densify(np.vstack([xy - half, xy + half]), 150.0))
-    return Network(tuple(lines))
+    angle = grid_angle + 0.35 * bend(origins) + np.where(rng.random(count) < 0.5, math.pi / 2, 0.0)
+    half = 0.5 * rng.uniform(*length_m, count)[:, None] * np.column_stack([np.cos(angle), np.sin(angle)])
+    return Network(tuple(densify(np.vstack([o - h, o + h]), 150.0) for o, h in zip(origins, half, strict=True)))

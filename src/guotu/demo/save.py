@@ -22,14 +22,25 @@ def write_demo(county: Any, out: str | Path, actor: str = "guotu demo") -> Path:
         with store, store.transaction(actor) as tx:
             for layer in county.layers.values():
                 batch = layer.batch
-                tx.create_layer(layer.name, geometry_type_of(batch), batch.fields, title=layer.title_zh,
-                                versioned=bool(layer.editions))
+                tx.create_layer(
+                    layer.name,
+                    geometry_type_of(batch),
+                    batch.fields,
+                    title=layer.title_zh,
+                    versioned=bool(layer.editions),
+                )
                 if not layer.editions:
                     tx.write(layer.name, batch)
                 for edition in layer.editions:
-                    tx.add_edition(layer.name, edition.name, valid_from=edition.valid_from,
-                                   valid_to=edition.valid_to, status=edition.status,
-                                   approved_on=edition.approved_on, document=edition.document)
+                    tx.add_edition(
+                        layer.name,
+                        edition.name,
+                        valid_from=edition.valid_from,
+                        valid_to=edition.valid_to,
+                        status=edition.status,
+                        approved_on=edition.approved_on,
+                        document=edition.document,
+                    )
                     tx.write(layer.name, batch.take(edition.index), edition=edition.name)
         os.replace(tmp, out)
     finally:

@@ -1,14 +1,13 @@
-"""The continuous landscape behind the demo survey: seats, centres, villages, networks, smooth fields.
+"""Building blocks of the demo landscape: smooth random fields, centres, polyline networks, sampling.
 
-Everything here is in the county's metric CRS (EPSG:4549) and depends only on the seed, not on the
-number of patches, so a finer survey of the same seed shows the same county in more detail. The
-positions of real places (town seats, the two ports, 九龙山) are approximate and only meant to make
-the demo look like Pinghu; rivers, roads and villages are invented.
+Coordinates are metric (the county's Gauss-Krüger zone, EPSG:4549 for Pinghu). Every function draws
+from the generator it is given, in a fixed order, so its output depends on the seed alone.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +34,10 @@ class SmoothField:
 
     @classmethod
     def random(
-        cls, rng: np.random.Generator, wavelength_m: tuple[float, float], amplitude: float = 1.0,
+        cls,
+        rng: np.random.Generator,
+        wavelength_m: tuple[float, float],
+        amplitude: float = 1.0,
         components: int = 8,
     ) -> SmoothField:
         angle = rng.uniform(0.0, math.pi, components)
@@ -66,10 +68,6 @@ class Network:
 
     lines: tuple[Coords, ...]
 
-    @property
-    def length_m(self) -> float:
-        return float(sum(np.hypot(*np.diff(c, axis=0).T).sum() for c in self.lines))
-
     def segments(self) -> tuple[Any, npt.NDArray[np.intp]]:
         """Every line cut into its segments (an array of LineStrings) and each segment's rank.
 
@@ -87,6 +85,7 @@ class Network:
 
 
 def to_metric_xy(lonlat: Coords, metric_epsg: int) -> Coords:
+    """CGCS2000 lon/lat pairs to metric x, y."""
     x, y = transformer(CGCS2000, metric_epsg).transform(lonlat[:, 0], lonlat[:, 1])
     return np.column_stack([x, y])
 
@@ -98,8 +97,13 @@ def densify(coords: Coords, step_m: float) -> Coords:
 
 
 def meander(
-    rng: np.random.Generator, start: Coords, heading: float, length_m: float, step_m: float = 120.0,
-    swing: float = 0.45, jitter: float = 0.12,
+    rng: np.random.Generator,
+    start: Coords,
+    heading: float,
+    length_m: float,
+    step_m: float = 120.0,
+    swing: float = 0.45,
+    jitter: float = 0.12,
 ) -> Coords:
     """A meandering polyline from ``start``: the heading swings around ``heading`` (radians)."""
     n = max(2, int(length_m / step_m))
@@ -123,19 +127,19 @@ def through(rng: np.random.Generator, point: Coords, heading: float, half_length
 
 
 def nearest_inside(xy: Coords, region: Any, inset_m: float) -> Coords:
-    """Each point moved, where it lies outside ``region`` shrunk by ``inset_m``, to its nearest inner point."""
+    """The points, those outside ``region`` moved to the nearest point ``inset_m`` inside it."""
     inner = shapely.buffer(region, -inset_m)
     out = np.array(xy, dtype=np.float64, copy=True)
     pts = shapely.points(out)
-    for i in np.flatnonzero(~shapely.contains(inner, pts)):
+    for i in np.flatnonzero(~shapely.contains(region, pts)):  # a handful of named places
         out[i] = shapely.get_coordinates(shapely.shortest_line(inner, pts[i]))[0]
     return out
 
 
-def sample_inside(
-    rng: np.random.Generator, region: Any, count: int,
-    draw: Any = None,
-) -> Coords:
+Draw = Callable[[np.random.Generator, int], Coords]
+
+
+def sample_inside(rng: np.random.Generator, region: Any, count: int, draw: Draw | None = None) -> Coords:
     """``count`` random points inside ``region`` (prepared here): uniform, or from ``draw(rng, n)``.
 
     Candidates outside the region are rejected and drawn again, in the order drawn (deterministic).
@@ -168,9 +172,7 @@ def minimum_spanning_edges(xy: Coords) -> list[tuple[int, int]]:
     return edges
 
 
-def grid_lines(
-    centre: Coords, half_extent_m: float, spacing_m: float, angle: float
-) -> list[tuple[float, Coords]]:
+def grid_lines(centre: Coords, half_extent_m: float, spacing_m: float, angle: float) -> list[tuple[float, Coords]]:
     """A square street grid around ``centre``: (offset from the centre, polyline) for every line."""
     u = np.array([math.cos(angle), math.sin(angle)])
     v = np.array([-u[1], u[0]])

@@ -10,6 +10,7 @@ valid coverage that tiles the county.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +20,7 @@ import shapely
 
 from guotu.core.crs import CGCS2000, transform_geometries
 from guotu.demo.landscape import Frame, Landscape
-from guotu.demo.scene import Centre, Coords, Network, sample_inside
+from guotu.demo.scene import Centre, Coords, Draw, Network, sample_inside
 
 GeomArray = npt.NDArray[Any]
 
@@ -31,19 +32,30 @@ MAIN_ROADS = 10
 
 @dataclass(frozen=True, eq=False)
 class Tessellation:
-    """Patches in EPSG:4490 and in the metric CRS, a point inside each (metric), areas, islet flags."""
+    """Patches in EPSG:4490 and in the metric CRS, a point inside each (metric), areas, islet flags.
+
+    Only ``geoms`` is an exact coverage (shared edges identical); unions are therefore formed there
+    (:meth:`union_m`), and ``geoms_m`` serves areas, overlaps and spatial queries.
+    """
 
     geoms: GeomArray
     geoms_m: GeomArray
     xy: Coords
     area_m2: npt.NDArray[np.float64]
     islet: npt.NDArray[np.bool_]
+    metric_epsg: int
 
     def __len__(self) -> int:
         return len(self.geoms)
 
+    def union_m(self, mask: npt.NDArray[np.bool_]) -> Any:
+        """The union of the selected patches, in the metric CRS."""
+        union = shapely.coverage_union_all(self.geoms[mask])
+        return transform_geometries(np.array([union], dtype=object), CGCS2000, self.metric_epsg)[0]
+
 
 def tessellate(rng: np.random.Generator, frame: Frame, land: Landscape, count: int) -> Tessellation:
+    """About ``count`` patches tiling the county (a clipped cell that falls apart gives several)."""
     points = generator_points(rng, frame, land, count)
     x0, y0, x1, y1 = shapely.bounds(frame.boundary_m)
     envelope = shapely.box(x0 - 5000.0, y0 - 5000.0, x1 + 5000.0, y1 + 5000.0)
@@ -65,20 +77,26 @@ def tessellate(rng: np.random.Generator, frame: Frame, land: Landscape, count: i
     parts_m[clipped] = transform_geometries(parts[clipped], CGCS2000, frame.metric_epsg)
     area = shapely.area(parts_m)
     nonzero = area > 0.0
-    parts, parts_m, owner, clipped, area = parts[nonzero], parts_m[nonzero], owner[nonzero], clipped[nonzero], area[nonzero]
+    parts, parts_m, owner, clipped, area = (
+        parts[nonzero],
+        parts_m[nonzero],
+        owner[nonzero],
+        clipped[nonzero],
+        area[nonzero],
+    )
     xy = points[owner]
     xy[clipped] = shapely.get_coordinates(shapely.point_on_surface(parts_m[clipped]))
     islet = ~shapely.contains_xy(frame.mainland_m, xy[:, 0], xy[:, 1])
-    return Tessellation(parts, parts_m, xy, area, islet)
+    return Tessellation(parts, parts_m, xy, area, islet, frame.metric_epsg)
 
 
 def generator_points(rng: np.random.Generator, frame: Frame, land: Landscape, count: int) -> Coords:
     """``count`` points inside the county from the mixture in :data:`POINT_SHARES`, in a fixed order."""
-    counts = [int(round(share * count)) for _, share in POINT_SHARES[:-1]]
+    counts = [round(share * count) for _, share in POINT_SHARES[:-1]]
     counts.append(count - sum(counts))
     region = frame.boundary_m
     lines = Network(land.rivers.lines[:MAIN_RIVERS] + land.roads.lines[:MAIN_ROADS])
-    draws = {
+    draws: dict[str, Draw | None] = {
         "uniform": None,
         "towns": _around(land.towns, 0.8, lambda c: c.radius_m**2),
         "industry": _around(land.industry, 0.7, lambda c: 0.6 * c.weight * c.radius_m**2),
@@ -89,7 +107,8 @@ def generator_points(rng: np.random.Generator, frame: Frame, land: Landscape, co
     return np.concatenate(out)
 
 
-def _around(centres: tuple[Centre, ...], spread: float, weight: Any) -> Any:
+def _around(centres: tuple[Centre, ...], spread: float, weight: Callable[[Centre], float]) -> Draw:
+    """Draw points around the centres: normal, sigma ``spread`` × radius, centres chosen by weight."""
     xy = np.array([(c.x, c.y) for c in centres])
     sigma = np.array([spread * c.radius_m for c in centres])
     w = np.array([float(weight(c)) for c in centres])
@@ -102,7 +121,8 @@ def _around(centres: tuple[Centre, ...], spread: float, weight: Any) -> Any:
     return draw
 
 
-def _along(network: Network, sigma_m: float) -> Any:
+def _along(network: Network, sigma_m: float) -> Draw:
+    """Draw points along the network (uniform by length), offset across it by a normal of ``sigma_m``."""
     a = np.concatenate([c[:-1] for c in network.lines])
     b = np.concatenate([c[1:] for c in network.lines])
     length = np.hypot(*(b - a).T)

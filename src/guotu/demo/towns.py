@@ -11,11 +11,9 @@ hundred metres at best; a seat that falls outside the county is moved to the nea
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-import shapely
 
 from guotu.demo.scene import SmoothField
 
@@ -34,15 +32,15 @@ class Town:
 
 
 TOWNS: tuple[Town, ...] = (
-    Town("330482001", "当湖街道", 121.015, 30.697, 2300.0, -1200.0),
-    Town("330482002", "钟埭街道", 121.055, 30.735, 1100.0, -500.0),
-    Town("330482003", "曹桥街道", 121.005, 30.775, 1000.0, 0.0),
+    Town("330482001", "当湖街道", 121.015, 30.697, 2300.0, -1000.0),
+    Town("330482002", "钟埭街道", 121.055, 30.735, 1100.0, -1000.0),
+    Town("330482003", "曹桥街道", 121.005, 30.775, 1000.0, 2200.0),
     Town("330482101", "乍浦镇", 121.085, 30.600, 1300.0, 0.0),
-    Town("330482102", "新埭镇", 121.030, 30.825, 1000.0, 300.0),
-    Town("330482103", "新仓镇", 121.145, 30.680, 1000.0, 300.0),
-    Town("330482106", "广陈镇", 120.960, 30.800, 900.0, 0.0),
-    Town("330482107", "林埭镇", 120.985, 30.655, 1000.0, 0.0),
-    Town("330482108", "独山港镇", 121.200, 30.625, 1300.0, 1500.0),
+    Town("330482102", "新埭镇", 121.030, 30.825, 1000.0, 1500.0),
+    Town("330482103", "新仓镇", 121.145, 30.680, 1000.0, -2200.0),
+    Town("330482106", "广陈镇", 120.960, 30.800, 900.0, 3800.0),
+    Town("330482107", "林埭镇", 120.985, 30.655, 1000.0, 300.0),
+    Town("330482108", "独山港镇", 121.200, 30.625, 1300.0, 0.0),
 )
 
 TOWN_CODES = tuple(t.code for t in TOWNS)
@@ -53,18 +51,6 @@ def town_index(name: str) -> int:
     return TOWN_NAMES.index(name)
 
 
-def place_seats(seats_xy: npt.NDArray[np.float64], mainland_m: Any) -> npt.NDArray[np.float64]:
-    """Seats (metric x, y) moved, where they fall outside ``mainland_m``, to its nearest inner point."""
-    inner = shapely.buffer(mainland_m, -SEAT_INSET_M)
-    out = np.array(seats_xy, dtype=np.float64, copy=True)
-    points = shapely.points(out)
-    outside = ~shapely.contains(mainland_m, points)
-    for i in np.flatnonzero(outside):
-        nearest = shapely.shortest_line(inner, points[i])
-        out[i] = shapely.get_coordinates(nearest)[0]
-    return out
-
-
 def assign_towns(
     points_xy: npt.NDArray[np.float64], seats_xy: npt.NDArray[np.float64], warp: tuple[SmoothField, SmoothField]
 ) -> npt.NDArray[np.intp]:
@@ -73,6 +59,7 @@ def assign_towns(
     The warp moves points by at most a few hundred metres and its gradient stays below one, so it
     is a one-to-one map and the (additively weighted, hence star-shaped) regions stay connected.
     """
+
     def warped(xy: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
         return np.column_stack([xy[:, 0] + warp[0](xy), xy[:, 1] + warp[1](xy)])
 

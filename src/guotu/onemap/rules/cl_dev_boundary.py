@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guotu.core.units import report_m2, report_mu
+from guotu.core.units import format_m2, format_mu
 from guotu.onemap.rule_engine import ATTENTION, PASS, Finding, Rule
 
 LAYER = "dev_boundary"
@@ -17,7 +17,7 @@ def evaluate(facts: Any) -> Finding:
     outside = max(facts.site_area_m2 - line.area_m2 - line.sliver_m2, 0.0)
     if outside >= facts.policy.sliver_m2:
         return Finding(ATTENTION, "rules.db.outside",
-                       {"area_m2": report_m2(outside), "area_mu": report_mu(outside)})
+                       {"area_m2": format_m2(outside), "area_mu": format_mu(outside)})
     return Finding(PASS, "rules.db.pass", {})
 
 

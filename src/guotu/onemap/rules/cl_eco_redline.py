@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guotu.core.units import report_m2, report_mu
+from guotu.core.units import format_m2, format_mu
 from guotu.onemap.rule_engine import ATTENTION, CONFLICT, PASS, Finding, Rule
 
 LAYER = "eco_redline"
@@ -16,7 +16,7 @@ def evaluate(facts: Any) -> Finding:
         return Finding(ATTENTION, "rules.layer_missing", {"layer": LAYER})
     if line.area_m2 > 0:
         return Finding(CONFLICT, "rules.er.conflict",
-                       {"area_m2": report_m2(line.area_m2), "area_mu": report_mu(line.area_m2)})
+                       {"area_m2": format_m2(line.area_m2), "area_mu": format_mu(line.area_m2)})
     return Finding(PASS, "rules.er.pass", {})
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guotu.core.units import report_m2, report_mu
+from guotu.core.units import format_m2, format_mu
 from guotu.onemap.rule_engine import ATTENTION, PASS, Finding, Rule
 
 LAYER = "survey"
@@ -15,7 +15,7 @@ def evaluate(facts: Any) -> Finding:
         return Finding(ATTENTION, "rules.layer_missing", {"layer": LAYER})
     area = facts.farmland_m2
     if area > 0:
-        return Finding(ATTENTION, "rules.fl.occupies", {"area_m2": report_m2(area), "area_mu": report_mu(area)})
+        return Finding(ATTENTION, "rules.fl.occupies", {"area_m2": format_m2(area), "area_mu": format_mu(area)})
     return Finding(PASS, "rules.fl.pass", {})
 
 

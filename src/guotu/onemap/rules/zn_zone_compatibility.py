@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from guotu.core.units import report_m2, report_mu
+from guotu.core.units import format_m2, format_mu
 from guotu.onemap.rule_engine import ATTENTION, PASS, Finding, Rule
 
 LAYER = "zones"
@@ -20,7 +20,7 @@ def evaluate(facts: Any) -> Finding:
         area = sum(z.area_m2 for z in hits)
         names = "、".join(z.label for z in hits)
         return Finding(ATTENTION, "rules.zn.restricted",
-                       {"zones": names, "area_m2": report_m2(area), "area_mu": report_mu(area)})
+                       {"zones": names, "area_m2": format_m2(area), "area_mu": format_mu(area)})
     return Finding(PASS, "rules.zn.pass", {})
 
 
