@@ -120,7 +120,6 @@ def make_sites(
     rng: np.random.Generator, frame: Frame, land: Landscape, tess: Tessellation, use: LandUse, lines: ControlLines
 ) -> FeatureBatch:
     overlap = _Overlaps(tess)
-    tree = overlap.tree
     xy = tess.xy
     mainland = frame.mainland_m
     shapely.prepare(mainland)
@@ -175,16 +174,24 @@ def make_sites(
             if spec.use in ("industrial", "logistics"):  # in the industrial park nearest the seat
                 target = min(((c.x, c.y) for c in land.industry), key=lambda p: math.dist(p, seat))
             return nearest_first(xy[dev_both & town & (lines.dev_kind == "城镇集中建设区")], target)
+        if spec.demo_case == "crosses_permanent_farmland" and spec.road_width_m:  # far enough from the towns
+            fields = xy[lines.farmland & town]
+            _, d = shapely.STRtree(shapely.points(xy[lines.dev_b])).query_nearest(
+                shapely.points(fields), return_distance=True, all_matches=False
+            )
+            reach = spec.hectares * 10_000.0 / spec.road_width_m / 2.0 + 300.0
+            return np.vstack([nearest_first(fields[d > reach], seat), nearest_first(fields, seat)])
         if spec.demo_case == "crosses_permanent_farmland":
             return nearest_first(xy[lines.farmland & town], seat)
         if spec.demo_case == "crosses_eco_redline" and spec.road_width_m:
             return nearest_first(xy[(lines.eco == 0) & town], seat)
         if spec.demo_case == "crosses_eco_redline":  # on the edge of the 九龙山 red line, landward
             return nearest_first(on_edge(lines.eco == 1), seat)
-        if spec.demo_case == "crosses_dev_boundary_edge":
-            points = on_edge(lines.dev_a)
-            _, patch = tree.query_nearest(shapely.points(points), all_matches=False)
-            return nearest_first(points[town[patch]], seat)
+        if spec.demo_case == "crosses_dev_boundary_edge":  # on the edge, where it is not a town border
+            points = on_edge(lines.dev_a & town)
+            near, patch = overlap.tree.query(shapely.buffer(shapely.points(points), 60.0), predicate="intersects")
+            outside = np.bincount(near[~lines.dev_a[patch]], minlength=len(points)) > 0
+            return nearest_first(points[outside], seat)
         if spec.demo_case == "inside_edition_b_addition":
             parts = shapely.get_parts(tess.union_m(lines.added))
             circles = shapely.maximum_inscribed_circle(parts)

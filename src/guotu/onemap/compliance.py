@@ -18,7 +18,7 @@ import shapely
 import guotu
 from guotu.core.codes import category, is_farmland, load_edition
 from guotu.core.crs import CGCS2000
-from guotu.core.errors import CodeError, InputError
+from guotu.core.errors import CodeError, InputError, NotFoundError
 from guotu.core.features import FeatureBatch
 from guotu.core.geometry import overlay, require_valid, to_metric
 from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
@@ -172,14 +172,14 @@ def review_site(
     results: dict[str, LayerResult] = {}
     slivers: list[Sliver] = []
     pieces_out: dict[str, FeatureBatch] = {}
-    known = {info.name: info for info in store.layers()}
     for spec in layers:
-        info = known.get(spec.name)
-        if info is None:
+        try:
+            editions = store.editions(spec.name)
+        except NotFoundError:
             results[spec.name] = LayerResult(spec.name, spec.kind, False, "rules.layer_missing")
             continue
-        in_force = [e for e in store.editions(spec.name) if e.in_force(day)]
-        if info.versioned and not in_force:
+        in_force = [e for e in editions if e.in_force(day)]
+        if editions and not in_force:
             results[spec.name] = LayerResult(spec.name, spec.kind, False, "rules.no_edition_in_force")
             continue
         batch = store.read(spec.name, bbox=bbox, as_of=day)

@@ -233,22 +233,28 @@ class GpkgStore:
         return [self.layer(n) for n in names]
 
     def layer(self, name: str) -> LayerInfo:
+        info = self._schema(name)
+        with self._reading() as con:
+            count = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
+            b = con.execute(
+                "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", (name,)
+            ).fetchone()
+        bounds = None if b is None or b[0] is None else (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
+        return LayerInfo(info.name, info.title, info.geometry_type, info.fields, info.versioned, int(count), bounds)
+
+    def _schema(self, name: str) -> LayerInfo:
+        """A layer's schema without its count and bounds (cheap: one row of guotu_layers)."""
         with self._reading() as con:
             row = con.execute(
                 "SELECT name, title, geometry_type, versioned, fields FROM guotu_layers WHERE name = ?",
                 (name,),
             ).fetchone()
-            if row is None:
-                raise NotFoundError("store.unknown_layer", layer=name, path=self.location)
-            count = con.execute(f'SELECT count(*) FROM "{name}"').fetchone()[0]
-            b = con.execute(
-                f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{name}_{GEOM_COLUMN}"'
-            ).fetchone()
-        bounds = None if b[0] is None else (float(b[0]), float(b[1]), float(b[2]), float(b[3]))
-        return LayerInfo(row[0], row[1], row[2], json.loads(row[4]), bool(row[3]), int(count), bounds)
+        if row is None:
+            raise NotFoundError("store.unknown_layer", layer=name, path=self.location)
+        return LayerInfo(row[0], row[1], row[2], json.loads(row[4]), bool(row[3]))
 
     def editions(self, layer: str) -> list[Edition]:
-        self.layer(layer)
+        self._schema(layer)
         with self._reading() as con:
             rows = con.execute(
                 "SELECT id, layer, name, status, valid_from, valid_to, approved_on, document"
@@ -261,7 +267,7 @@ class GpkgStore:
         self, layer: str, *, bbox: BBox | None = None, as_of: dt.date | None = None,
         fids: Sequence[int] | None = None, where: Mapping[str, Any] | None = None,
     ) -> FeatureBatch:
-        info = self.layer(layer)
+        info = self._schema(layer)
         names = list(info.fields)
         cols = ", ".join(f't."{n}"' for n in names)
         sql = f't.fid, t."{GEOM_COLUMN}", e.name' + (f", {cols}" if cols else "")
@@ -270,8 +276,10 @@ class GpkgStore:
         params: list[Any] = []
         if bbox is not None:
             x0, y0, x1, y1 = bbox
-            sql += f' JOIN "rtree_{layer}_{GEOM_COLUMN}" r ON r.id = t.fid'
-            clauses.append("r.minx <= ? AND r.maxx >= ? AND r.miny <= ? AND r.maxy >= ?")
+            # A sub-query makes SQLite drive the read from the R-tree (a join lets the planner
+            # start from the edition index and scan the R-tree for every row: 250× slower).
+            clauses.append(f't.fid IN (SELECT id FROM "rtree_{layer}_{GEOM_COLUMN}" '
+                           "WHERE minx <= ? AND maxx >= ? AND miny <= ? AND maxy >= ?)")
             params += [x1, x0, y1, y0]
         if as_of is not None:
             in_force = [e.id for e in self.editions(layer) if e.in_force(as_of)]
@@ -405,7 +413,7 @@ class GpkgTransaction:
         return self.store.layer(name)
 
     def add_fields(self, layer: str, fields: Mapping[str, str]) -> None:
-        info = self.store.layer(layer)
+        info = self.store._schema(layer)
         new = {k: v for k, v in _columns(layer, fields).items() if k not in info.fields}
         if not new:
             return
@@ -420,7 +428,7 @@ class GpkgTransaction:
         self, layer: str, name: str, *, valid_from: dt.date, status: str = "approved",
         valid_to: dt.date | None = None, approved_on: dt.date | None = None, document: str = "",
     ) -> Edition:
-        info = self.store.layer(layer)
+        info = self.store._schema(layer)
         if status not in EDITION_STATUSES:
             raise InputError("store.bad_edition_status", status=status, allowed=", ".join(EDITION_STATUSES))
         if valid_to is not None and valid_to <= valid_from:
@@ -459,7 +467,7 @@ class GpkgTransaction:
                        document)
 
     def write(self, layer: str, batch: FeatureBatch, *, edition: str | None = None) -> list[int]:
-        info = self.store.layer(layer)
+        info = self.store._schema(layer)
         if batch.epsg != CGCS2000:
             batch = batch.to_epsg(CGCS2000)
         edition_id = None
@@ -490,7 +498,7 @@ class GpkgTransaction:
         return fids
 
     def delete(self, layer: str, fids: Sequence[int]) -> int:
-        self.store.layer(layer)
+        self.store._schema(layer)
         marks = ",".join("?" * len(fids))
         cur = self.con.execute(f'DELETE FROM "{layer}" WHERE fid IN ({marks})', [int(f) for f in fids])
         self._touch(layer)
@@ -498,7 +506,7 @@ class GpkgTransaction:
         return int(cur.rowcount)
 
     def drop_layer(self, layer: str) -> None:
-        self.store.layer(layer)
+        self.store._schema(layer)
         for sql in (
             f'DROP TABLE "{layer}"',
             f'DROP TABLE "rtree_{layer}_{GEOM_COLUMN}"',
