@@ -133,8 +133,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from guotu.demo.generate import build_demo
     from guotu.demo.save import write_demo
 
-    if args.patches < 100:
-        raise InputError("cli.too_few_patches", value=args.patches)
+    if not 1000 <= args.patches <= 990_000:
+        raise InputError("cli.patches_range", value=args.patches)
     county = build_demo(seed=args.seed, patches=args.patches)
     out = write_demo(county, args.out)
     counts = ", ".join(f"{name} {len(layer.batch)}" for name, layer in county.layers.items())

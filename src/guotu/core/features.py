@@ -42,7 +42,8 @@ class FeatureBatch:
         for name, values in self.attributes.items():
             if len(values) != n:
                 raise ValueError(f"attribute {name!r} has {len(values)} values for {n} geometries")
-            self.fields.setdefault(name, infer_type(values))
+            if name not in self.fields:
+                self.fields[name] = infer_type(values)
         if self.ids is None:
             self.ids = list(range(1, n + 1))
 

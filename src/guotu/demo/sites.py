@@ -48,6 +48,16 @@ class SiteSpec:
     road_width_m: float = 0.0  # a road site: a strip this wide; otherwise a block
 
 
+# Each use's planned land class in the 2023 land/sea-use classification (code, name), written to the
+# site's ``land_use``/``land_class_code`` so exported coordinate files carry 地块用途 and 地类编码.
+USE_CLASSES: dict[str, tuple[str, str]] = {
+    "industrial": ("1001", "工业用地"),
+    "logistics": ("1101", "物流仓储用地"),
+    "residential": ("0701", "城镇住宅用地"),
+    "public": ("08", "公共管理与公共服务用地"),
+    "road": ("1202", "公路用地"),
+}
+
 SITES: tuple[SiteSpec, ...] = (
     SiteSpec("独山港镇新材料产业园二期项目", "浙江平港新材料科技有限公司（示例）", "industrial",
              "inside_dev_boundary", "独山港镇", 24.0),
@@ -235,6 +245,9 @@ def make_sites(
             "name": [s.name for s in SITES],
             "applicant": [s.applicant for s in SITES],
             "use": [s.use for s in SITES],
+            "land_use": [USE_CLASSES[s.use][1] for s in SITES],
+            "land_class_code": [USE_CLASSES[s.use][0] for s in SITES],
+            "land_class_edition": ["ydyh-2023"] * len(SITES),
             "demo_case": [s.demo_case for s in SITES],
             "town_code": [TOWN_CODES[town_index(s.town)] for s in SITES],
         },

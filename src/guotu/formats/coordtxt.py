@@ -754,11 +754,15 @@ def write_coordtxt(
                     name = f"J{number}"
                 lines.append(f"{name},{ring_no},{n},{e}")
 
-        def column(name: str, i: int = i) -> Any:
-            values = columns.get(name)
-            return values[i] if values is not None else None
+        def column(*names: str, i: int = i) -> Any:
+            """The first of ``names`` that the batch has and fills for row ``i``."""
+            for name in names:
+                values = columns.get(name)
+                if values is not None and values[i] not in (None, ""):
+                    return values[i]
+            return None
 
-        parcel_no = column("parcel_no")
+        parcel_no = column("parcel_no", "site_no")
         fields_out = [
             str(len(lines)),
             f"{round_half_up(area_m2 / M2_PER_HA, 4):.4f}",
@@ -766,7 +770,7 @@ def write_coordtxt(
             _clean_text(column("name")),
             "面",
             _clean_text(column("sheet_no")),
-            _clean_text(column("use")),
+            _clean_text(column("land_use", "use")),
             _clean_text(column("land_class_code")),
             "@",
         ]
