@@ -67,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--crs", type=_epsg, default=None)
     c.add_argument("--encoding", default=None)
+    c.add_argument("--gcj02", action="store_true", help="lon/lat taken from a Chinese web map (GCJ-02)")
     c.add_argument("--sliver-m2", type=float, default=None, help="sliver tolerance in m² (default 1)")
 
     i = sub.add_parser("import", help="load a file into a layer, all or nothing")
@@ -81,6 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--title", default="")
     i.add_argument("--crs", type=_epsg, default=None)
     i.add_argument("--encoding", default=None)
+    i.add_argument("--gcj02", action="store_true", help="lon/lat taken from a Chinese web map (GCJ-02)")
     i.add_argument("--repair", action="store_true", help="repair invalid geometry under the policy")
     i.add_argument("--create", action="store_true", help="create the database file if missing")
 
@@ -153,7 +155,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     store = open_store(args.db)
     try:
         review = check_file(store, args.site, date=args.date, crs=args.crs, encoding=args.encoding,
-                            policy=policy)
+                            policy=policy, gcj02=args.gcj02)
     finally:
         store.close()
     if args.json:
@@ -172,7 +174,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         result = import_file(
             store, args.file, args.layer, edition=args.edition, valid_from=args.valid_from,
             valid_to=args.valid_to, status=args.status, document=args.document, crs=args.crs,
-            encoding=args.encoding, allow_repair=args.repair, title=args.title, actor="cli",
+            encoding=args.encoding, allow_repair=args.repair, title=args.title, actor="cli", gcj02=args.gcj02,
         )
     finally:
         store.close()

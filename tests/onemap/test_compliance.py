@@ -1,6 +1,7 @@
 """Compliance review on a small hand-built county whose answers are known by construction."""
 
 import datetime as dt
+import json
 
 import numpy as np
 import pytest
@@ -110,7 +111,9 @@ def test_the_review_date_selects_the_edition(county: Store) -> None:
 def test_no_edition_in_force_is_reported_not_passed(county: Store) -> None:
     doc = review_json(review_site(county, site((100, 100, 200, 200)), date=dt.date(2020, 1, 1)))
     assert doc["control_lines"]["permanent_farmland"]["loaded"] is False
-    assert next(x for x in doc["rules"] if x["id"] == "CL-PF-001")["verdict"] == "attention"
+    pf = next(x for x in doc["rules"] if x["id"] == "CL-PF-001")
+    assert pf["verdict"] == "attention" and "没有生效的版本" in pf["detail"]
+    assert doc["layers"]["permanent_farmland"]["reason"] == "rules.no_edition_in_force"
 
 
 def test_slivers_are_listed_apart_and_never_conflict(county: Store) -> None:
@@ -176,3 +179,28 @@ def _shared_county(factory: pytest.TempPathFactory) -> Store:
         build(s)
         _COUNTY["s"] = s
     return _COUNTY["s"]
+
+
+def test_gcj02_site_is_shifted_back_before_review(county: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from guotu.core.crs import wgs84_to_gcj02
+    from guotu.core.errors import CRSError
+    from guotu.formats.geojson import write_geojson
+    from guotu.onemap.service import check_file
+
+    true_site = site((1200, 200, 1300, 300)).to_epsg(4490)
+    shifted = shapely.transform(true_site.geometry, wgs84_to_gcj02)
+    path = tmp_path / "from_web_map.geojson"
+    write_geojson(FeatureBatch(shifted, {"name": ["网页地图勾绘"]}), path)
+    plain = review_json(check_file(county, path, date=dt.date(2025, 1, 1)))
+    fixed = review_json(check_file(county, path, date=dt.date(2025, 1, 1), gcj02=True))
+    assert plain["control_lines"]["dev_boundary"]["percent"] < 100.0  # ~500 m off: partly outside
+    assert fixed["control_lines"]["dev_boundary"]["percent"] == 100.0
+    assert fixed["site_area_m2"] == pytest.approx(10000.0, abs=0.05)
+    projected = tmp_path / "projected.geojson"
+    ring = [[E + 1200, N + 200], [E + 1300, N + 200], [E + 1300, N + 300], [E + 1200, N + 300], [E + 1200, N + 200]]
+    projected.write_text(json.dumps({
+        "type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "urn:ogc:def:crs:EPSG::4549"}},
+        "features": [{"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [ring]}}]}))
+    with pytest.raises(CRSError) as err:
+        check_file(county, projected, gcj02=True)
+    assert err.value.key == "formats.gcj02_not_geographic"

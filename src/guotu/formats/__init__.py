@@ -40,9 +40,29 @@ def format_of(path: Path) -> str:
 
 
 def read_features(
-    spec: str | Path, *, crs: int | None = None, encoding: str | None = None, layer: str | None = None
+    spec: str | Path, *, crs: int | None = None, encoding: str | None = None, layer: str | None = None,
+    gcj02: bool = False,
 ) -> ReadResult:
-    """Read any supported file into a batch (in the file's CRS), with precise errors."""
+    """Read any supported file into a batch (in the file's CRS), with precise errors.
+
+    ``gcj02`` declares lon/lat taken from a Chinese web map (GCJ-02): the offset is removed and the
+    result is CGCS2000.
+    """
+    result = _read(spec, crs=crs, encoding=encoding, layer=layer)
+    if gcj02:
+        from guotu.core.crs import CGCS2000, GEOGRAPHIC, gcj02_geometries_to_wgs84
+        from guotu.core.errors import CRSError
+
+        batch = result.batch
+        if batch.epsg not in GEOGRAPHIC:
+            raise CRSError("formats.gcj02_not_geographic", source=result.source, epsg=batch.epsg)
+        batch.geometry = gcj02_geometries_to_wgs84(batch.geometry)
+        batch.epsg = CGCS2000
+        result.notes.append("gcj02")
+    return result
+
+
+def _read(spec: str | Path, *, crs: int | None, encoding: str | None, layer: str | None) -> ReadResult:
     path, named_layer = split_layer(str(spec))
     layer = layer or named_layer
     kind = format_of(path)

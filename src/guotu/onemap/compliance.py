@@ -118,17 +118,16 @@ class Review:
     def zones(self) -> list[GroupArea]:
         return [g for v in self.layers.values() if v.kind == "zones" for g in v.groups]
 
-    @property
-    def zones_loaded(self) -> bool:
-        return any(v.loaded for v in self.layers.values() if v.kind == "zones")
+    def missing(self, layer: str) -> str | None:
+        """Why ``layer`` could not be reviewed (a message key), or None when it was."""
+        result = self.layers.get(layer)
+        if result is None:
+            return "rules.layer_missing"
+        return None if result.loaded else (result.reason or "rules.layer_missing")
 
     @property
     def survey(self) -> list[GroupArea]:
         return [g for v in self.layers.values() if v.kind == "survey" for g in v.groups]
-
-    @property
-    def survey_loaded(self) -> bool:
-        return any(v.loaded for v in self.layers.values() if v.kind == "survey")
 
     @property
     def farmland_m2(self) -> float:

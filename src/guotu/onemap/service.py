@@ -65,12 +65,12 @@ def import_file(
     store: Store, path: str | Path, layer: str, *, edition: str | None = None,
     valid_from: dt.date | None = None, valid_to: dt.date | None = None, status: str = "approved",
     document: str = "", crs: int | None = None, encoding: str | None = None, allow_repair: bool = False,
-    title: str = "", actor: str = "system", policy: GeometryPolicy = DEFAULT_POLICY,
+    title: str = "", actor: str = "system", policy: GeometryPolicy = DEFAULT_POLICY, gcj02: bool = False,
 ) -> ImportResult:
     """Load a file into ``layer``, all or nothing (a new edition when ``edition`` is given)."""
     if edition is not None and valid_from is None:
         raise InputError("import.edition_needs_date", edition=edition)
-    read = read_features(path, crs=crs, encoding=encoding)
+    read = read_features(path, crs=crs, encoding=encoding, gcj02=gcj02)
     batch, notes = prepare(read.batch, read.source, allow_repair=allow_repair, policy=policy)
     source_epsg = batch.epsg
     batch = batch.to_epsg(CGCS2000)
@@ -112,8 +112,8 @@ def export_layer(
 
 def check_file(
     store: Store, path: str | Path, *, date: dt.date | None = None, crs: int | None = None,
-    encoding: str | None = None, policy: GeometryPolicy = DEFAULT_POLICY,
+    encoding: str | None = None, policy: GeometryPolicy = DEFAULT_POLICY, gcj02: bool = False,
 ) -> Review:
     """Compliance review of the site in a file (coordinate txt, GeoJSON, GeoPackage, Shapefile)."""
-    read = read_features(path, crs=crs, encoding=encoding)
+    read = read_features(path, crs=crs, encoding=encoding, gcj02=gcj02)
     return review_site(store, read.batch, date=date, policy=policy, source=read.source)

@@ -11,9 +11,10 @@ LAYER = "dev_boundary"
 
 
 def evaluate(facts: Any) -> Finding:
-    line = facts.control_lines.get(LAYER)
-    if line is None or not line.loaded:
-        return Finding(ATTENTION, "rules.layer_missing", {"layer": LAYER})
+    reason = facts.missing(LAYER)
+    if reason:
+        return Finding(ATTENTION, reason, {"layer": LAYER})
+    line = facts.layers[LAYER]
     outside = max(facts.site_area_m2 - line.area_m2 - line.sliver_m2, 0.0)
     if outside >= facts.policy.sliver_m2:
         return Finding(ATTENTION, "rules.db.outside",

@@ -11,8 +11,9 @@ LAYER = "survey"
 
 
 def evaluate(facts: Any) -> Finding:
-    if not facts.survey_loaded:
-        return Finding(ATTENTION, "rules.layer_missing", {"layer": LAYER})
+    reason = facts.missing(LAYER)
+    if reason:
+        return Finding(ATTENTION, reason, {"layer": LAYER})
     area = facts.farmland_m2
     if area > 0:
         return Finding(ATTENTION, "rules.fl.occupies", {"area_m2": format_m2(area), "area_mu": format_mu(area)})

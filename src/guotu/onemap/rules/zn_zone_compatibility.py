@@ -13,8 +13,9 @@ RESTRICTED = ("ecological_protection", "ecological_control", "farmland_protectio
 
 
 def evaluate(facts: Any) -> Finding:
-    if not facts.zones_loaded:
-        return Finding(ATTENTION, "rules.layer_missing", {"layer": LAYER})
+    reason = facts.missing(LAYER)
+    if reason:
+        return Finding(ATTENTION, reason, {"layer": LAYER})
     hits = [z for z in facts.zones if z.group in RESTRICTED and z.area_m2 > 0]
     if hits:
         area = sum(z.area_m2 for z in hits)
