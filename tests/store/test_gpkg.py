@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import sqlite3
 from pathlib import Path
 
@@ -198,3 +199,44 @@ def test_not_a_geopackage_and_empty_file(tmp_path: Path) -> None:
     assert err.value.key == "store.empty_file"
     with pytest.raises(NotFoundError):
         GpkgStore(tmp_path / "none.gpkg")
+
+
+def test_update_records_before_and_after(store: Store) -> None:
+    make_layer(store, n=3)
+    rev = store.revision("parcels")
+    moved = FeatureBatch(shapely.box(np.array([121.2]), 30.6, 121.21, 30.61), {"name": ["改后"]})
+    with store.transaction("editor") as tx:
+        tx.update("parcels", [2], moved)
+    after = store.read("parcels", fids=[2])
+    assert after.attributes["name"] == ["改后"] and after.attributes["grade"] == [1]  # untouched field kept
+    assert store.read("parcels", bbox=(121.204, 30.604, 121.206, 30.606)).ids == [2]  # R-tree follows
+    event = store.audit_events()[-1]
+    assert (event.action, event.actor) == ("update", "editor")
+    [change] = event.detail["features"]
+    assert change["before"]["name"] == "地块1" and change["after"]["name"] == "改后"
+    assert store.revision("parcels") > rev
+    with pytest.raises(NotFoundError), store.transaction() as tx:
+        tx.update("parcels", [99], moved)
+
+
+def test_users_and_sessions(store: Store) -> None:
+    from guotu.core.passwords import hash_password, token_hash, verify_password
+    from guotu.store.base import Session, User
+
+    with store.transaction("admin") as tx:
+        tx.put_user(User("zhang", hash_password("s3cret"), ("planner",), "张规划"))
+    user = store.get_user("zhang")
+    assert user is not None and user.roles == ("planner",) and verify_password("s3cret", user.password_hash)
+    assert store.get_user("nobody") is None
+    now = dt.datetime(2026, 1, 1, 8, 0, tzinfo=dt.UTC)
+    with store.transaction("zhang") as tx:
+        tx.add_session(Session(token_hash("tok"), "zhang", now, now + dt.timedelta(hours=8)))
+    session = store.get_session(token_hash("tok"))
+    assert session is not None and session.user == "zhang" and session.expires_at == now + dt.timedelta(hours=8)
+    with store.transaction("zhang") as tx:
+        tx.delete_session(token_hash("tok"))
+    assert store.get_session(token_hash("tok")) is None
+    actions = [e.action for e in store.audit_events()]
+    assert actions[-3:] == ["add_user", "login", "logout"]
+    assert "s3cret" not in json.dumps([e.detail for e in store.audit_events()])
+    assert "scrypt" not in json.dumps([e.detail for e in store.audit_events()])

@@ -77,6 +77,27 @@ class AuditEvent:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class User:
+    """An account. ``password_hash`` is a self-describing scrypt hash (see guotu.core.passwords)."""
+
+    name: str
+    password_hash: str
+    roles: tuple[str, ...]
+    display_name: str = ""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Session:
+    """A login session, stored by the SHA-256 of its bearer token (the token itself is never stored)."""
+
+    token_hash: str
+    user: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
 BBox = tuple[float, float, float, float]
 
 
@@ -97,7 +118,20 @@ class Transaction(Protocol):
 
     def write(self, layer: str, batch: FeatureBatch, *, edition: str | None = None) -> list[int]: ...
 
+    def update(self, layer: str, fids: Sequence[int], batch: FeatureBatch) -> None:
+        """Replace the geometry and the given attributes of features ``fids`` (one row of ``batch`` each);
+        the audit event records each feature before and after."""
+        ...
+
     def delete(self, layer: str, fids: Sequence[int]) -> int: ...
+
+    def put_user(self, user: User) -> None:
+        """Create or replace an account (audited without the password hash)."""
+        ...
+
+    def add_session(self, session: Session) -> None: ...
+
+    def delete_session(self, token_hash: str) -> None: ...
 
     def drop_layer(self, layer: str) -> None: ...
 
@@ -124,6 +158,17 @@ class Store(Protocol):
     def transaction(self, actor: str = "system") -> AbstractContextManager[Transaction]: ...
 
     def audit_events(self, since_id: int = 0) -> list[AuditEvent]: ...
+
+    def revision(self, layer: str) -> int:
+        """A number that grows with every write to ``layer`` (the id of its latest audit event):
+        caches of the layer (tiles) are valid while it is unchanged."""
+        ...
+
+    def get_user(self, name: str) -> User | None: ...
+
+    def users(self) -> list[User]: ...
+
+    def get_session(self, token_hash: str) -> Session | None: ...
 
     def close(self) -> None: ...
 

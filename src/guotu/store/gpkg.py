@@ -37,6 +37,8 @@ from guotu.store.base import (
     BBox,
     Edition,
     LayerInfo,
+    Session,
+    User,
 )
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -74,6 +76,11 @@ CREATE TABLE guotu_editions (id INTEGER PRIMARY KEY AUTOINCREMENT, layer TEXT NO
   UNIQUE (layer, name));
 CREATE TABLE guotu_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL,
   action TEXT NOT NULL, layer TEXT, detail TEXT NOT NULL DEFAULT '{}');
+CREATE INDEX guotu_audit_layer_idx ON guotu_audit (layer, id);
+CREATE TABLE guotu_users (name TEXT PRIMARY KEY, password_hash TEXT NOT NULL, roles TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '', active INTEGER NOT NULL DEFAULT 1, created_at TEXT NOT NULL);
+CREATE TABLE guotu_sessions (token_hash TEXT PRIMARY KEY, user TEXT NOT NULL REFERENCES guotu_users(name),
+  created_at TEXT NOT NULL, expires_at TEXT NOT NULL);
 CREATE TRIGGER guotu_audit_no_update BEFORE UPDATE ON guotu_audit
   BEGIN SELECT RAISE(ABORT, 'guotu_audit is append-only'); END;
 CREATE TRIGGER guotu_audit_no_delete BEFORE DELETE ON guotu_audit
@@ -308,6 +315,33 @@ class GpkgStore:
         return FeatureBatch(geometry, attrs, dict(info.fields), CGCS2000, [int(r[0]) for r in rows],
                             editions=[r[2] for r in rows])
 
+    def revision(self, layer: str) -> int:
+        with self._reading() as con:
+            row = con.execute("SELECT max(id) FROM guotu_audit WHERE layer = ?", (layer,)).fetchone()
+        return int(row[0] or 0)
+
+    def get_user(self, name: str) -> User | None:
+        with self._reading() as con:
+            row = con.execute(
+                "SELECT name, password_hash, roles, display_name, active FROM guotu_users WHERE name = ?", (name,)
+            ).fetchone()
+        return None if row is None else User(row[0], row[1], tuple(json.loads(row[2])), row[3], bool(row[4]))
+
+    def users(self) -> list[User]:
+        with self._reading() as con:
+            names = [r[0] for r in con.execute("SELECT name FROM guotu_users ORDER BY name")]
+        return [u for u in (self.get_user(n) for n in names) if u is not None]
+
+    def get_session(self, token_hash: str) -> Session | None:
+        with self._reading() as con:
+            row = con.execute(
+                "SELECT token_hash, user, created_at, expires_at FROM guotu_sessions WHERE token_hash = ?",
+                (token_hash,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Session(row[0], row[1], dt.datetime.fromisoformat(row[2]), dt.datetime.fromisoformat(row[3]))
+
     def audit_events(self, since_id: int = 0) -> list[AuditEvent]:
         with self._reading() as con:
             rows = con.execute(
@@ -496,6 +530,60 @@ class GpkgTransaction:
         self.audit("write", layer, {"count": len(batch), "edition": edition,
                                     "fids": [fids[0], fids[-1]] if fids else []})
         return fids
+
+    def update(self, layer: str, fids: Sequence[int], batch: FeatureBatch) -> None:
+        info = self.store._schema(layer)
+        if len(fids) != len(batch):
+            raise InputError("store.update_mismatch", layer=layer, fids=len(fids), rows=len(batch))
+        unknown = [k for k in batch.attributes if k not in info.fields]
+        if unknown:
+            raise InputError("store.unknown_field", layer=layer, field=", ".join(unknown))
+        before = self.store.read(layer, fids=list(fids))
+        if sorted(before.ids or []) != sorted(int(f) for f in fids):
+            missing = sorted(set(int(f) for f in fids) - set(before.ids or []))
+            raise NotFoundError("store.unknown_feature", layer=layer, fid=missing[0] if missing else "?")
+        if batch.epsg != CGCS2000:
+            batch = batch.to_epsg(CGCS2000)
+        geoms = _conform(batch.geometry, info.geometry_type, layer, list(fids))
+        blobs = gpkgbin.encode(geoms, CGCS2000)
+        names = list(batch.attributes)
+        sets = ", ".join([f'"{GEOM_COLUMN}" = ?', *(f'"{n}" = ?' for n in names)])
+        rows = [[blobs[i], *(_to_sql(batch.attributes[n][i], info.fields[n]) for n in names), int(fids[i])]
+                for i in range(len(batch))]
+        self.con.executemany(f'UPDATE "{layer}" SET {sets} WHERE fid = ?', rows)
+        self._touch(layer)
+        old = {fid: k for k, fid in enumerate(before.ids or [])}
+        self.audit("update", layer, {"features": [
+            {"fid": int(f),
+             "before": {"geometry": shapely.to_wkt(before.geometry[old[int(f)]], rounding_precision=9),
+                        **{n: before.attributes[n][old[int(f)]] for n in names}},
+             "after": {"geometry": shapely.to_wkt(batch.geometry[i], rounding_precision=9),
+                       **{n: batch.attributes[n][i] for n in names}}}
+            for i, f in enumerate(fids)]})
+
+    def put_user(self, user: User) -> None:
+        exists = self.store.get_user(user.name) is not None
+        self.con.execute(
+            "INSERT INTO guotu_users (name, password_hash, roles, display_name, active, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET password_hash = excluded.password_hash,"
+            " roles = excluded.roles, display_name = excluded.display_name, active = excluded.active",
+            (user.name, user.password_hash, json.dumps(list(user.roles)), user.display_name, int(user.active), _now()),
+        )
+        self.audit("update_user" if exists else "add_user", None,
+                   {"user": user.name, "roles": list(user.roles), "active": user.active})
+
+    def add_session(self, session: Session) -> None:
+        self.con.execute(
+            "INSERT INTO guotu_sessions (token_hash, user, created_at, expires_at) VALUES (?, ?, ?, ?)",
+            (session.token_hash, session.user, session.created_at.isoformat(), session.expires_at.isoformat()),
+        )
+        self.audit("login", None, {"user": session.user})
+
+    def delete_session(self, token_hash: str) -> None:
+        row = self.con.execute("SELECT user FROM guotu_sessions WHERE token_hash = ?", (token_hash,)).fetchone()
+        self.con.execute("DELETE FROM guotu_sessions WHERE token_hash = ?", (token_hash,))
+        if row is not None:
+            self.audit("logout", None, {"user": row[0]})
 
     def delete(self, layer: str, fids: Sequence[int]) -> int:
         self.store._schema(layer)
