@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO := build/demo.gpkg
 SITE := build/site_crossing.txt
+WEB_BUILT := src/guotu/web/static/index.html
+WEB_SOURCES := $(wildcard web/src/*) web/build.mjs web/package.json web/package-lock.json
 
-.PHONY: run test lint typecheck bench demo clean
+.PHONY: run test lint typecheck bench demo clean web
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,16 +17,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	touch $(STAMP)
 
+# The one-map page (web/ → src/guotu/web/static), rebuilt only when its sources or the lock file change.
+$(WEB_BUILT): $(WEB_SOURCES)
+	cd web && npm ci --no-audit --no-fund && npm run build
+	touch $(WEB_BUILT)
+
+web: $(WEB_BUILT)
+
 # Build the demo county, export one of its project sites as a ministry coordinate txt, review it.
-run: $(STAMP)
+run: $(STAMP) $(WEB_BUILT)
 	mkdir -p build
 	$(BIN)/guotu demo --out $(DEMO)
 	$(BIN)/guotu export --db $(DEMO) --layer sites --where demo_case=crosses_permanent_farmland --limit 1 --out $(SITE)
 	$(BIN)/guotu check $(SITE) --db $(DEMO)
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_BUILT)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
+	bash scripts/setup-system.sh
 	$(BIN)/pytest
 
 lint: $(STAMP)

@@ -1,21 +1,83 @@
-"""Shared fixtures. Every test that touches storage takes ``store``, parametrised over the backends."""
+"""Shared fixtures. Every test that touches storage takes ``store``, parametrised over the backends.
+
+The PostGIS backend uses the database of ``GUOTU_TEST_PG`` (default
+``postgresql://postgres@127.0.0.1:5432/guotu_test``, which ``scripts/setup.d/postgis.sh`` creates): each
+test gets a new schema, dropped afterwards. If the server or PostGIS is missing, the tests FAIL with
+the reason (they are never skipped: CI has both).
+"""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
+from guotu.core.errors import StoreError
 from guotu.store import Store
 from guotu.store.gpkg import GpkgStore
+from guotu.store.postgis import PostgisStore
 
-BACKENDS = ["gpkg"]
+BACKENDS = ["gpkg", "postgis"]
+PG_URL = os.environ.get("GUOTU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/guotu_test")
+
+
+def new_pg_schema() -> str:
+    return f"test_{uuid.uuid4().hex[:16]}"
+
+
+def drop_pg_schema(schema: str) -> None:
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+def open_pg_store(schema: str, *, create: bool = True) -> PostgisStore:
+    """A PostgisStore on ``schema`` of the test database, or a test failure saying why there is none."""
+    try:
+        return PostgisStore(PG_URL, schema=schema, create=create)
+    except StoreError as exc:
+        pytest.fail(f"PostGIS test database unavailable ({PG_URL}): {exc.message_in('en')}. "
+                    "Run `bash scripts/setup-system.sh` (installs PostGIS, creates guotu_test) or set GUOTU_TEST_PG.",
+                    pytrace=False)
+
+
+@pytest.fixture
+def pg_schema() -> Iterator[str]:
+    """A fresh schema name in the PostGIS test database, dropped after the test."""
+    schema = new_pg_schema()
+    yield schema
+    drop_pg_schema(schema)
+
+
+@pytest.fixture
+def pg_url() -> str:
+    """The URL of the PostGIS test database (without a schema)."""
+    return PG_URL
+
+
+@pytest.fixture
+def pg_store(pg_schema: str) -> Iterator[PostgisStore]:
+    """A new, empty PostGIS store (its own schema, dropped afterwards)."""
+    s = open_pg_store(pg_schema)
+    yield s
+    s.close()
 
 
 @pytest.fixture(params=BACKENDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A new, empty store of each backend."""
-    s = GpkgStore(tmp_path / "store.gpkg", create=True)
-    yield s
-    s.close()
+    if request.param == "gpkg":
+        s: Store = GpkgStore(tmp_path / "store.gpkg", create=True)
+        yield s
+        s.close()
+        return
+    schema = new_pg_schema()
+    s = open_pg_store(schema)
+    try:
+        yield s
+    finally:
+        s.close()
+        drop_pg_schema(schema)

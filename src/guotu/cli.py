@@ -102,9 +102,32 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("kind", choices=("id", "uscc", "unit"))
     v.add_argument("value")
 
+    cp = sub.add_parser("copy", help="copy a whole database (GeoPackage ⇄ PostGIS), verified layer by layer")
+    cp.add_argument("src", help="FILE.gpkg or postgresql://USER@HOST:PORT/DB?schema=NAME")
+    cp.add_argument("dst", help="FILE.gpkg or PostgreSQL URL, created when missing; must hold none of the layers")
+
     ls = sub.add_parser("layers", help="list the layers and editions of a database")
     ls.add_argument("--db", required=True)
     ls.add_argument("--json", action="store_true")
+
+    sv = sub.add_parser("serve", help="serve the web map, the API, OGC API – Features and vector tiles")
+    sv.add_argument("--db", default=os.environ.get("GUOTU_DB", ""), help="FILE.gpkg or PostgreSQL URL (env GUOTU_DB)")
+    sv.add_argument("--host", default=os.environ.get("GUOTU_HOST", "127.0.0.1"))
+    sv.add_argument("--port", type=int, default=int(os.environ.get("GUOTU_PORT", "8000")))
+
+    us = sub.add_parser("user", help="manage the accounts of the web service")
+    usub = us.add_subparsers(dest="user_command", required=True)
+    ua = usub.add_parser("add", help="add an account (or replace it with --replace)")
+    ua.add_argument("name")
+    ua.add_argument("--role", action="append", required=True, choices=("viewer", "planner", "administrator"),
+                    help="viewer, planner or administrator (repeatable)")
+    ua.add_argument("--password", default=None, help="else GUOTU_PASSWORD, else asked at the terminal")
+    ua.add_argument("--display-name", default="")
+    ua.add_argument("--replace", action="store_true", help="replace an existing account's password and roles")
+    ua.add_argument("--db", required=True)
+    ul = usub.add_parser("list", help="list the accounts")
+    ul.add_argument("--db", required=True)
+    ul.add_argument("--json", action="store_true")
     return p
 
 
@@ -239,9 +262,104 @@ def _cmd_layers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_copy(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from guotu.store import is_postgres_url, open_store
+    from guotu.store.copy import copy_store
+
+    new_file = not is_postgres_url(args.dst) and not Path(args.dst).exists()
+    src = open_store(args.src)
+    try:
+        dst = open_store(args.dst, create=True)
+        try:
+            report = copy_store(src, dst, actor="guotu copy")
+        except BaseException:
+            dst.close()
+            if new_file:  # the copy wrote nothing: do not leave an empty database file behind
+                Path(args.dst).unlink(missing_ok=True)
+            raise
+        dst.close()
+    finally:
+        src.close()
+    for layer in report.layers:
+        print(tr("copy.layer_line", layer=layer.name, count=layer.count, editions=layer.editions,
+                 checksum=layer.checksum))
+    print(tr("copy.done", source=report.source, destination=report.destination, layers=len(report.layers),
+             features=report.features, users=report.users))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from guotu.api import create_app
+    from guotu.api.settings import Settings
+    from guotu.store import is_postgres_url, open_store
+
+    if not args.db:
+        raise InputError("api.no_store")
+    store = open_store(args.db)  # a missing or broken database is one line on stderr, before serving
+    try:
+        app = create_app(Settings(db=args.db, host=args.host, port=args.port), store=store)
+        shown = args.db
+        if is_postgres_url(args.db):
+            from guotu.store.postgis import mask_url
+
+            shown = mask_url(args.db)
+        print(tr("cli.serving", host=args.host, port=args.port, db=shown), flush=True)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info", proxy_headers=True)
+    finally:
+        store.close()
+    return 0
+
+
+def _password(name: str, given: str | None) -> str:
+    import getpass
+
+    if given:
+        return given
+    env = os.environ.get("GUOTU_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise InputError("auth.password_needed")
+    first = getpass.getpass(tr("cli.password_prompt", name=name))
+    if getpass.getpass(tr("cli.password_again")) != first:
+        raise InputError("auth.password_mismatch")
+    return first
+
+
+def _cmd_user(args: argparse.Namespace) -> int:
+    from guotu.platform.auth import add_user
+    from guotu.store import open_store
+
+    store = open_store(args.db)
+    try:
+        if args.user_command == "add":
+            existed = store.get_user(args.name) is not None
+            user = add_user(store, args.name, _password(args.name, args.password), args.role,
+                            display_name=args.display_name, actor="cli", replace=args.replace)
+            key = "cli.user_replaced" if existed else "cli.user_added"
+            print(tr(key, name=user.name, roles=", ".join(user.roles)))
+            return 0
+        users = store.users()
+    finally:
+        store.close()
+    if args.json:
+        rows = [{"name": u.name, "display_name": u.display_name, "roles": list(u.roles), "active": u.active}
+                for u in users]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for u in users:
+            print(f"{u.name:<20} {','.join(u.roles):<28} {'' if u.active else '(inactive) '}{u.display_name}")
+    return 0
+
+
 _COMMANDS = {
     "demo": _cmd_demo, "check": _cmd_check, "import": _cmd_import, "export": _cmd_export,
-    "codes": _cmd_codes, "validate": _cmd_validate, "layers": _cmd_layers,
+    "codes": _cmd_codes, "validate": _cmd_validate, "layers": _cmd_layers, "copy": _cmd_copy,
+    "serve": _cmd_serve, "user": _cmd_user,
 }
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Fixtures of the importer tests: the store with one layer already in it, and its logical dump (GeoPackage)."""
+"""Fixtures of the importer tests: the store with one layer already in it, and its logical dump (GeoPackage
+file or PostGIS schema)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from guotu.onemap.service import import_file
 from guotu.store import Store
+from guotu.store.gpkg import GpkgStore
 
 Dump = dict[str, Any]
 
@@ -40,6 +43,41 @@ def logical_dump(path: Path) -> Dump:
         con.close()
 
 
+def pg_logical_dump(url: str, schema: str) -> Dump:
+    """Everything a user could observe in a PostGIS store: the tables and columns of its schema, every row
+    of every table (audit included) and the sequences' positions."""
+    with psycopg.connect(url, autocommit=True) as con:
+        out: Dump = {
+            "columns": con.execute(
+                "SELECT table_name, column_name, data_type, udt_name, ordinal_position FROM information_schema.columns"
+                " WHERE table_schema = %s ORDER BY table_name, ordinal_position", (schema,)).fetchall(),
+            "relations": con.execute(
+                "SELECT c.relname, c.relkind FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                " WHERE n.nspname = %s ORDER BY c.relname", (schema,)).fetchall(),
+        }
+        tables = [r[0] for r in con.execute(
+            "SELECT tablename FROM pg_tables WHERE schemaname = %s ORDER BY tablename", (schema,))]
+        for name in tables:
+            rows = con.execute(f'SELECT * FROM "{schema}"."{name}"').fetchall()
+            out[name] = sorted(rows, key=repr)
+        for (seq,) in con.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = %s", (schema,)).fetchall():
+            out[f"sequence {seq}"] = con.execute(f'SELECT last_value, is_called FROM "{schema}"."{seq}"').fetchone()
+    assert "guotu_audit" in out, f"{schema} has no audit table"
+    return out
+
+
+def store_dump(target: Store | Path) -> Dump:
+    """The logical dump of a store (or of a GeoPackage file given by its path)."""
+    if isinstance(target, Path):
+        return logical_dump(target)
+    if isinstance(target, GpkgStore):
+        return logical_dump(Path(target.location))
+    from guotu.store.postgis import PostgisStore
+
+    assert isinstance(target, PostgisStore)
+    return pg_logical_dump(target.url, target.schema)
+
+
 def _polygon_feature(fid: Any, rings: list[list[list[float]]], **props: Any) -> dict[str, Any]:
     return {"type": "Feature", "id": fid, "properties": props, "geometry": {"type": "Polygon", "coordinates": rings}}
 
@@ -54,8 +92,8 @@ def _feature_collection(features: list[dict[str, Any]], **extra: Any) -> str:
 
 
 @pytest.fixture
-def dump() -> Callable[[Path], Dump]:
-    return logical_dump
+def dump() -> Callable[[Store | Path], Dump]:
+    return store_dump
 
 
 @pytest.fixture
@@ -75,16 +113,15 @@ def seeded(store: Store, tmp_path: Path) -> Store:
 
 
 @pytest.fixture
-def refused(seeded: Store, dump: Callable[[Path], Dump]) -> Callable[..., Any]:
+def refused(seeded: Store, dump: Callable[[Store | Path], Dump]) -> Callable[..., Any]:
     """Import ``path`` into the seeded store expecting exactly ``exc_type``; check the store is unchanged."""
 
     def check(path: Path | str, exc_type: type[Exception], layer: str = "incoming", **kwargs: Any) -> Any:
-        location = Path(seeded.location)
-        before = dump(location)
+        before = dump(seeded)
         with pytest.raises(exc_type) as info:
             import_file(seeded, path, layer, **kwargs)
         assert type(info.value) is exc_type, f"expected {exc_type.__name__}, got {type(info.value).__name__}"
-        assert dump(location) == before, "a refused import changed the store"
+        assert dump(seeded) == before, "a refused import changed the store"
         assert layer not in [i.name for i in seeded.layers()]
         return info.value
 

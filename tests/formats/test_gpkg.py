@@ -135,6 +135,7 @@ def test_export_to_an_existing_geopackage_replaces_the_layer(seeded: Store, tmp_
     assert pyogrio.read_info(out, layer="other")["features"] == 2
 
 
+@pytest.mark.parametrize("store", ["gpkg"], indirect=True)  # only a GeoPackage store is a file to export into
 @pytest.mark.parametrize("suffix", ["", ":existing", ":copy"])
 def test_export_into_the_store_file_itself_is_refused(seeded: Store, dump: Any, suffix: str) -> None:
     location = Path(seeded.location)

@@ -2,6 +2,9 @@
 
 import datetime as dt
 import json
+import math
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -16,6 +19,8 @@ from guotu.core.policy import DEFAULT_POLICY
 from guotu.onemap.compliance import review_json, review_site
 from guotu.onemap.report import render_text
 from guotu.store import Store
+from guotu.store.gpkg import GpkgStore
+from guotu.store.postgis import PostgisStore
 
 E, N = 600000.0, 3398000.0  # EPSG:4549, inside Pinghu
 
@@ -204,3 +209,35 @@ def test_gcj02_site_is_shifted_back_before_review(county: Store, tmp_path) -> No
     with pytest.raises(CRSError) as err:
         check_file(county, projected, gcj02=True)
     assert err.value.key == "formats.gcj02_not_geographic"
+
+
+def differences(a: Any, b: Any, rel: float, path: str = "") -> list[str]:
+    """Where two JSON documents differ: structure and text exactly, numbers to ``rel`` relative."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return [f"{path}: keys {sorted(a)} != {sorted(b)}"]
+        return [d for k in a for d in differences(a[k], b[k], rel, f"{path}.{k}")]
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [f"{path}: {len(a)} != {len(b)} items"]
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in differences(x, y, rel, f"{path}[{i}]")]
+    if isinstance(a, int | float) and isinstance(b, int | float) and not isinstance(a, bool):
+        return [] if math.isclose(a, b, rel_tol=rel, abs_tol=1e-12) else [f"{path}: {a} != {b}"]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def test_compliance_json_is_the_same_on_both_stores(tmp_path: Path, pg_store: PostgisStore) -> None:
+    gpkg = GpkgStore(tmp_path / "county.gpkg", create=True)
+    try:
+        build(gpkg)
+        build(pg_store)
+        sites = [site((1200, 200, 1300, 300)), site((900, 100, 1100, 200)), site((2100, 3100, 2200, 3200)),
+                 site((999.5, 100, 1099.5, 101)), site((100, 100, 200, 200), (2100, 100, 2200, 200)),
+                 site((-300, -300, 3300, 4300)), site((1733.3, 1234.5, 2461.7, 2999.9))]
+        for s in sites:
+            for day in (dt.date(2020, 1, 1), dt.date(2024, 6, 27), dt.date(2024, 6, 28), dt.date(2025, 1, 1)):
+                a = review_json(review_site(gpkg, s, date=day, source="site"))
+                b = review_json(review_site(pg_store, s, date=day, source="site"))
+                assert differences(a, b, 1e-9) == [], (day, s.geometry[0].wkt)
+    finally:
+        gpkg.close()

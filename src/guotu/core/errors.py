@@ -69,3 +69,23 @@ class NotFoundError(StoreError):
 
 class ConflictError(StoreError):
     """A write that contradicts what is stored (a layer that exists, an overlapping edition)."""
+
+
+class RecordError(InputError):
+    """A record whose values do not fit the layer it is written to (unknown field, wrong type)."""
+
+
+class TooLargeError(InputError):
+    """An upload or request body beyond the configured limit."""
+
+
+class AccessError(GuotuError):
+    """A request the caller may not make."""
+
+
+class AuthenticationError(AccessError):
+    """No valid login: missing, unknown or expired token, or wrong credentials."""
+
+
+class PermissionDeniedError(AccessError):
+    """A login whose roles do not allow the action."""

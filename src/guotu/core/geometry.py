@@ -18,7 +18,7 @@ import shapely
 from guotu.core.crs import transform_geometries
 from guotu.core.errors import GeometryError
 from guotu.core.features import FeatureBatch
-from guotu.core.messages import tr
+from guotu.core.messages import Text, tr
 from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
 
 GeomArray = npt.NDArray[Any]
@@ -168,7 +168,7 @@ def require_valid(batch: FeatureBatch, source: str = "", policy: GeometryPolicy 
                 "geometry.problem",
                 source=source,
                 record=problem.record,
-                problem=tr(f"geometry.kind.{problem.kind}"),
+                problem=Text(f"geometry.kind.{problem.kind}"),
                 where="—" if problem.where is None else f"({problem.where[0]:.6f}, {problem.where[1]:.6f})",
             )
 

@@ -61,6 +61,30 @@ def _flatten(data: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str
     return out
 
 
+class Text:
+    """A message kept as its key and parameters, rendered in the language of the message it fills in.
+
+    Use it for a parameter that is itself catalog text, so an error reads well in both languages:
+
+    >>> tr("geometry.problem", language="en", source="a.txt", record=1, where="—",
+    ...    problem=Text("geometry.kind.spike"))[:40]
+    'a.txt record 1: spike (an edge doubles b'
+    """
+
+    def __init__(self, key: str, **params: Any) -> None:
+        self.key = key
+        self.params = params
+
+    def render(self, language: str | None = None) -> str:
+        return tr(self.key, language=language, **self.params)
+
+    def __str__(self) -> str:
+        return self.render()
+
+    def __repr__(self) -> str:
+        return f"Text({self.key!r})"
+
+
 def tr(key: str, language: str | None = None, **params: Any) -> str:
     """Render message ``key`` with ``params`` in ``language`` (default: the current language).
 
@@ -71,4 +95,5 @@ def tr(key: str, language: str | None = None, **params: Any) -> str:
     if texts is None:
         raise KeyError(f"no message {key!r} in the catalogs")
     template = texts.get(language or _language) or texts["zh"]
+    params = {k: v.render(language) if isinstance(v, Text) else v for k, v in params.items()}
     return template.format(**params)

@@ -173,3 +173,49 @@ def _round(geom: dict[str, Any], precision: int) -> dict[str, Any]:
 
     geom["coordinates"] = rnd(geom["coordinates"])
     return geom
+
+
+def to_features(
+    batch: FeatureBatch, *, precision: int = 9, swap_axes: bool = False, extra: dict[str, list[Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The features of ``batch`` as GeoJSON dicts in the batch's own CRS, with ``precision`` decimals.
+
+    ``id`` is the record id (the feature id for a store batch); ``swap_axes`` writes (y, x) pairs, for a
+    CRS whose first axis is the latitude or northing (OGC API – Features with ``crs=``); ``extra`` adds
+    foreign members per feature (e.g. ``edition``).
+    """
+    geoms = np.asarray(batch.geometry, dtype=object)
+    if not swap_axes:  # RFC 7946 §3.1.6 orientation only makes sense in x/y order
+        geoms = shapely.orient_polygons(geoms, exterior_cw=False)
+    else:
+        geoms = shapely.transform(geoms, lambda c: c[:, ::-1])
+    texts = shapely.to_geojson(geoms)
+    out: list[dict[str, Any]] = []
+    for i, row in enumerate(batch.rows()):
+        geom = None if texts[i] is None else _round_any(json.loads(str(texts[i])), precision)
+        feature: dict[str, Any] = {"type": "Feature", "id": batch.record_id(i),
+                                   "properties": {k: json_value(v) for k, v in row.items()}, "geometry": geom}
+        for key, values in (extra or {}).items():
+            feature[key] = values[i]
+        out.append(feature)
+    return out
+
+
+def json_value(value: Any) -> Any:
+    """An attribute value as JSON can hold it (dates as ISO text, NaN as null)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def _round_any(geom: dict[str, Any], precision: int) -> dict[str, Any]:
+    if geom.get("type") == "GeometryCollection":
+        geom["geometries"] = [_round_any(g, precision) for g in geom.get("geometries", [])]
+        return geom
+    return _round(geom, precision)

@@ -116,7 +116,12 @@ class Transaction(Protocol):
         valid_to: dt.date | None = None, approved_on: dt.date | None = None, document: str = "",
     ) -> Edition: ...
 
-    def write(self, layer: str, batch: FeatureBatch, *, edition: str | None = None) -> list[int]: ...
+    def write(
+        self, layer: str, batch: FeatureBatch, *, edition: str | None = None, fids: Sequence[int] | None = None,
+    ) -> list[int]:
+        """Append the features of ``batch`` (to ``edition`` when given) and return their fids, new ones
+        unless ``fids`` gives them (``guotu copy`` keeps a feature's id from one store to the other)."""
+        ...
 
     def update(self, layer: str, fids: Sequence[int], batch: FeatureBatch) -> None:
         """Replace the geometry and the given attributes of features ``fids`` (one row of ``batch`` each);

@@ -500,8 +500,11 @@ class GpkgTransaction:
         return Edition(int(cur.lastrowid or 0), layer, name, status, valid_from, valid_to, approved_on,
                        document)
 
-    def write(self, layer: str, batch: FeatureBatch, *, edition: str | None = None) -> list[int]:
+    def write(self, layer: str, batch: FeatureBatch, *, edition: str | None = None,
+              fids: Sequence[int] | None = None) -> list[int]:
         info = self.store._schema(layer)
+        if fids is not None and len(fids) != len(batch):
+            raise InputError("store.fids_mismatch", layer=layer, fids=len(fids), rows=len(batch))
         if batch.epsg != CGCS2000:
             batch = batch.to_epsg(CGCS2000)
         edition_id = None
@@ -518,18 +521,20 @@ class GpkgTransaction:
         geoms = _conform(batch.geometry, info.geometry_type, layer, batch.ids or [])
         blobs = gpkgbin.encode(geoms, CGCS2000)
         names = list(batch.attributes)
-        columns = [f'"{GEOM_COLUMN}"', f'"{EDITION_COLUMN}"', *(f'"{n}"' for n in names)]
+        given = [] if fids is None else ["fid"]  # explicit fids: a copy keeping the source's ids
+        columns = [*given, f'"{GEOM_COLUMN}"', f'"{EDITION_COLUMN}"', *(f'"{n}"' for n in names)]
         sql = f'INSERT INTO "{layer}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
         values = [[_to_sql(v, info.fields[n]) for v in batch.attributes[n]] for n in names]
-        rows = ([blobs[i], edition_id, *(col[i] for col in values)] for i in range(len(batch)))
+        lead = [[int(f)] for f in fids] if fids is not None else [[]] * len(batch)
+        rows = ([*lead[i], blobs[i], edition_id, *(col[i] for col in values)] for i in range(len(batch)))
         before = self.con.execute(f'SELECT coalesce(max(fid), 0) FROM "{layer}"').fetchone()[0]
         self.con.executemany(sql, rows)
-        fids = [int(r[0]) for r in self.con.execute(
+        out = [int(f) for f in fids] if fids is not None else [int(r[0]) for r in self.con.execute(
             f'SELECT fid FROM "{layer}" WHERE fid > ? ORDER BY fid', (before,))]
         self._touch(layer)
         self.audit("write", layer, {"count": len(batch), "edition": edition,
-                                    "fids": [fids[0], fids[-1]] if fids else []})
-        return fids
+                                    "fids": [out[0], out[-1]] if out else []})
+        return out
 
     def update(self, layer: str, fids: Sequence[int], batch: FeatureBatch) -> None:
         info = self.store._schema(layer)

@@ -1,0 +1,37 @@
+// Build the one-map page into src/guotu/web/static (served at / by the Python server).
+// Everything comes from node_modules: no CDN at build or run time.
+import { build } from 'esbuild';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const out = join(here, '..', 'src', 'guotu', 'web', 'static');
+const maplibre = join(here, 'node_modules', 'maplibre-gl', 'dist');
+
+await rm(out, { recursive: true, force: true });
+await mkdir(out, { recursive: true });
+
+await build({
+  entryPoints: [join(here, 'src', 'app.js')],
+  outfile: join(out, 'app.js'),
+  bundle: true,
+  format: 'esm',
+  target: ['es2022'],
+  minify: true,
+  legalComments: 'inline',
+  logLevel: 'warning',
+});
+await build({
+  entryPoints: [join(here, 'src', 'app.css')],
+  outfile: join(out, 'app.css'),
+  bundle: true,
+  minify: true,
+  logLevel: 'warning',
+});
+// MapLibre's worker runs as a separate module script; it is already minified. Named .js so that every
+// server sends it as JavaScript.
+await copyFile(join(maplibre, 'maplibre-gl-worker.mjs'), join(out, 'maplibre-gl-worker.js'));
+await copyFile(join(maplibre, 'maplibre-gl.css'), join(out, 'maplibre-gl.css'));
+await copyFile(join(here, 'src', 'index.html'), join(out, 'index.html'));
+console.log(`built ${out}`);
