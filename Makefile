@@ -24,12 +24,21 @@ $(WEB_BUILT): $(WEB_SOURCES)
 
 web: $(WEB_BUILT)
 
-# Build the demo county, export one of its project sites as a ministry coordinate txt, review it.
+DEMO_USER := demo
+DEMO_PASSWORD := pinghu-demo
+
+# Build the demo county, review one of its project sites (exported as a ministry coordinate txt),
+# add a demo planner account and serve the one-map at http://127.0.0.1:8000 (Ctrl-C stops it).
 run: $(STAMP) $(WEB_BUILT)
 	mkdir -p build
 	$(BIN)/guotu demo --out $(DEMO)
 	$(BIN)/guotu export --db $(DEMO) --layer sites --where demo_case=crosses_permanent_farmland --limit 1 --out $(SITE)
 	$(BIN)/guotu check $(SITE) --db $(DEMO)
+	$(BIN)/guotu user add $(DEMO_USER) --role planner --display-name 演示用户 --password $(DEMO_PASSWORD) --db $(DEMO)
+	@echo
+	@echo "一张图 / one map:  http://127.0.0.1:8000    演示账号 demo login: $(DEMO_USER) / $(DEMO_PASSWORD)"
+	@echo
+	$(BIN)/guotu serve --db $(DEMO) --host 127.0.0.1 --port 8000
 
 test: $(STAMP) $(WEB_BUILT)
 	$(BIN)/ruff check src tests bench
