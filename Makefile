@@ -34,7 +34,7 @@ run: $(STAMP) $(WEB_BUILT)
 	$(BIN)/guotu demo --out $(DEMO)
 	$(BIN)/guotu export --db $(DEMO) --layer sites --where demo_case=crosses_permanent_farmland --limit 1 --out $(SITE)
 	$(BIN)/guotu check $(SITE) --db $(DEMO)
-	$(BIN)/guotu user add $(DEMO_USER) --role planner --display-name 演示用户 --password $(DEMO_PASSWORD) --db $(DEMO)
+	$(BIN)/guotu user add $(DEMO_USER) --role planner --display-name 演示用户 --password $(DEMO_PASSWORD) --replace --db $(DEMO)
 	@echo
 	@echo "一张图 / one map:  http://127.0.0.1:8000    演示账号 demo login: $(DEMO_USER) / $(DEMO_PASSWORD)"
 	@echo
