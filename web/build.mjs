@@ -34,4 +34,10 @@ await build({
 await copyFile(join(maplibre, 'maplibre-gl-worker.mjs'), join(out, 'maplibre-gl-worker.js'));
 await copyFile(join(maplibre, 'maplibre-gl.css'), join(out, 'maplibre-gl.css'));
 await copyFile(join(here, 'src', 'index.html'), join(out, 'index.html'));
+// Swagger UI for /docs, served from here too: the API documentation works on an offline intranet.
+const swagger = join(here, 'node_modules', 'swagger-ui-dist');
+await mkdir(join(out, 'swagger'), { recursive: true });
+for (const name of ['swagger-ui-bundle.js', 'swagger-ui.css', 'favicon-32x32.png']) {
+  await copyFile(join(swagger, name), join(out, 'swagger', name));
+}
 console.log(`built ${out}`);

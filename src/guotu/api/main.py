@@ -12,6 +12,7 @@ from html import escape
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -59,14 +60,31 @@ def create_app(settings: Settings | None = None, *, store: Store | str | Path | 
         version=guotu.__version__,
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url=None,  # served below from local assets: no CDN
+        redoc_url=None,
     )
     app.state.guotu = ctx
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
     for module in (auth, users, layers, compliance, ogc, tiles):
         app.include_router(module.router)
+    _api_docs(app, settings.static_path())
     _web_page(app, settings.static_path())
     return app
+
+
+def _api_docs(app: FastAPI, static: Path) -> None:
+    """Swagger UI at ``/docs`` from the locally built assets (``web/`` copies swagger-ui-dist)."""
+    if not (static / "swagger" / "swagger-ui-bundle.js").is_file():
+        return
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} — API",
+            swagger_js_url="/swagger/swagger-ui-bundle.js", swagger_css_url="/swagger/swagger-ui.css",
+            swagger_favicon_url="/swagger/favicon-32x32.png",
+        )
 
 
 def _web_page(app: FastAPI, static: Path) -> None:
