@@ -8,40 +8,17 @@ the reason (they are never skipped: CI has both).
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
-from guotu.core.errors import StoreError
 from guotu.store import Store
 from guotu.store.gpkg import GpkgStore
 from guotu.store.postgis import PostgisStore
+from pgtest import PG_URL, drop_pg_schema, new_pg_schema, open_pg_store
 
 BACKENDS = ["gpkg", "postgis"]
-PG_URL = os.environ.get("GUOTU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/guotu_test")
-
-
-def new_pg_schema() -> str:
-    return f"test_{uuid.uuid4().hex[:16]}"
-
-
-def drop_pg_schema(schema: str) -> None:
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
-def open_pg_store(schema: str, *, create: bool = True) -> PostgisStore:
-    """A PostgisStore on ``schema`` of the test database, or a test failure saying why there is none."""
-    try:
-        return PostgisStore(PG_URL, schema=schema, create=create)
-    except StoreError as exc:
-        pytest.fail(f"PostGIS test database unavailable ({PG_URL}): {exc.message_in('en')}. "
-                    "Run `bash scripts/setup-system.sh` (installs PostGIS, creates guotu_test) or set GUOTU_TEST_PG.",
-                    pytrace=False)
 
 
 @pytest.fixture

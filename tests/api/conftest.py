@@ -7,29 +7,23 @@ the tests that write. Both are parametrised over the backends, like the root ``s
 
 from __future__ import annotations
 
-import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from guotu.api import create_app
 from guotu.api.settings import Settings
-from guotu.core.errors import StoreError
 from guotu.demo.generate import build_demo
 from guotu.demo.save import write_demo
 from guotu.platform.auth import add_user
 from guotu.store import Store
-from guotu.store.copy import copy_store
 from guotu.store.gpkg import GpkgStore
-from guotu.store.postgis import PostgisStore
+from pgtest import drop_pg_schema, pg_copy_of
 
 BACKENDS = ["gpkg", "postgis"]
-PG_URL = os.environ.get("GUOTU_TEST_PG", "postgresql://postgres@127.0.0.1:5432/guotu_test")
 PASSWORD = "correct-horse-9"
 ACCOUNTS = {"admin": ("administrator",), "planner": ("planner",), "viewer": ("viewer",)}
 
@@ -47,25 +41,6 @@ def demo_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _pg_copy(demo_file: Path) -> tuple[PostgisStore, str]:
-    schema = f"test_{uuid.uuid4().hex[:16]}"
-    try:
-        dst = PostgisStore(PG_URL, schema=schema, create=True)
-    except StoreError as exc:
-        pytest.fail(f"PostGIS test database unavailable ({PG_URL}): {exc.message_in('en')}", pytrace=False)
-    src = GpkgStore(demo_file)
-    try:
-        copy_store(src, dst, actor="test")
-    finally:
-        src.close()
-    return dst, schema
-
-
-def _drop(schema: str) -> None:
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-
-
 def _open(backend: str, demo_file: Path, folder: Path) -> Iterator[Store]:
     if backend == "gpkg":
         path = folder / "county.gpkg"
@@ -74,12 +49,12 @@ def _open(backend: str, demo_file: Path, folder: Path) -> Iterator[Store]:
         yield gs
         gs.close()
         return
-    ps, schema = _pg_copy(demo_file)
+    ps, schema = pg_copy_of(demo_file)
     try:
         yield ps
     finally:
         ps.close()
-        _drop(schema)
+        drop_pg_schema(schema)
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

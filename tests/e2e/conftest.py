@@ -76,8 +76,9 @@ def _sites(db: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-@pytest.fixture(scope="module")
-def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+@pytest.fixture(scope="module", params=["gpkg", "postgis"])
+def demo_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo county served by the app, on the GeoPackage and (copied) on PostGIS."""
     from guotu.api.main import create_app
 
     static = _static_dir()
@@ -95,7 +96,15 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     finally:
         store.close()
 
-    app = create_app(store=db)
+    location = str(db)
+    schema = None
+    if request.param == "postgis":
+        from pgtest import PG_URL, pg_copy_of
+
+        target, schema = pg_copy_of(db, "e2e")
+        target.close()
+        location = f"{PG_URL}?schema={schema}"
+    app = create_app(store=location)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, name="guotu-e2e-server", daemon=True)
@@ -110,6 +119,10 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        if schema is not None:
+            from pgtest import drop_pg_schema
+
+            drop_pg_schema(schema)
 
 
 @pytest.fixture(scope="module")
