@@ -47,7 +47,6 @@ from guotu.core.errors import ConflictError, InputError, NotFoundError, StoreErr
 from guotu.core.features import FeatureBatch
 from guotu.store.base import (
     EDITION_COLUMN,
-    EDITION_STATUSES,
     GEOMETRY_TYPES,
     AuditEvent,
     BBox,
@@ -56,7 +55,9 @@ from guotu.store.base import (
     Session,
     User,
 )
+from guotu.store.editions import plan_new_edition
 from guotu.store.gpkg import GEOM_COLUMN, _check_name, _columns, _conform
+from guotu.store.updates import prepare_update, update_detail
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
@@ -489,32 +490,15 @@ class PostgisTransaction:
         valid_to: dt.date | None = None, approved_on: dt.date | None = None, document: str = "",
     ) -> Edition:
         info = self.store._schema(layer)
-        if status not in EDITION_STATUSES:
-            raise InputError("store.bad_edition_status", status=status, allowed=", ".join(EDITION_STATUSES))
-        if valid_to is not None and valid_to <= valid_from:
-            raise InputError("store.edition_dates", edition=name, valid_from=valid_from, valid_to=valid_to)
         # Serialise edition changes of one layer: the overlap check below reads, then writes.
         self.conn.execute(f"SELECT 1 FROM {self._s}.guotu_layers WHERE name = %s FOR UPDATE", (layer,))
-        existing = self.store.editions(layer)
-        if any(e.name == name for e in existing):
-            raise ConflictError("store.edition_exists", layer=layer, edition=name)
-        if status != "draft":
-            for e in existing:
-                if e.status == "draft":
-                    continue
-                if e.valid_to is None and e.valid_from < valid_from:
-                    # A newer edition supersedes the open one from its first day.
-                    self.conn.execute(
-                        f"UPDATE {self._s}.guotu_editions SET valid_to = %s, status = 'superseded' WHERE id = %s",
-                        (valid_from, e.id),
-                    )
-                    self.audit("supersede_edition", layer, {"edition": e.name, "valid_to": valid_from})
-                    continue
-                e_end = e.valid_to or dt.date.max
-                new_end = valid_to or dt.date.max
-                if e.valid_from < new_end and valid_from < e_end:
-                    raise ConflictError("store.edition_overlap", layer=layer, edition=name, other=e.name,
-                                        other_from=e.valid_from, other_to=e.valid_to or "—")
+        for e in plan_new_edition(self.store.editions(layer), layer, name, status, valid_from, valid_to):
+            # A newer edition supersedes the open one from its first day.
+            self.conn.execute(
+                f"UPDATE {self._s}.guotu_editions SET valid_to = %s, status = 'superseded' WHERE id = %s",
+                (valid_from, e.id),
+            )
+            self.audit("supersede_edition", layer, {"edition": e.name, "valid_to": valid_from})
         if not info.versioned:
             self.conn.execute(f"UPDATE {self._s}.guotu_layers SET versioned = true WHERE name = %s", (layer,))
         row = self.conn.execute(
@@ -577,18 +561,7 @@ class PostgisTransaction:
         return out
 
     def update(self, layer: str, fids: Sequence[int], batch: FeatureBatch) -> None:
-        info = self.store._schema(layer)
-        if len(fids) != len(batch):
-            raise InputError("store.update_mismatch", layer=layer, fids=len(fids), rows=len(batch))
-        unknown = [k for k in batch.attributes if k not in info.fields]
-        if unknown:
-            raise InputError("store.unknown_field", layer=layer, field=", ".join(unknown))
-        before = self.store.read(layer, fids=list(fids))
-        if sorted(before.ids or []) != sorted(int(f) for f in fids):
-            missing = sorted(set(int(f) for f in fids) - set(before.ids or []))
-            raise NotFoundError("store.unknown_feature", layer=layer, fid=missing[0] if missing else "?")
-        if batch.epsg != CGCS2000:
-            batch = batch.to_epsg(CGCS2000)
+        info, before, batch = prepare_update(self.store, layer, fids, batch)
         geoms = _conform(batch.geometry, info.geometry_type, layer, list(fids))
         wkb = _ewkb_hex(geoms)
         names = list(batch.attributes)
@@ -598,14 +571,7 @@ class PostgisTransaction:
         with self.conn.cursor() as cur:
             cur.executemany(f"UPDATE {self.store._table(layer)} SET {sets} WHERE fid = %s", rows)
         self._recompute_bounds(layer)
-        old = {fid: k for k, fid in enumerate(before.ids or [])}
-        self.audit("update", layer, {"features": [
-            {"fid": int(f),
-             "before": {"geometry": shapely.to_wkt(before.geometry[old[int(f)]], rounding_precision=9),
-                        **{n: before.attributes[n][old[int(f)]] for n in names}},
-             "after": {"geometry": shapely.to_wkt(batch.geometry[i], rounding_precision=9),
-                       **{n: batch.attributes[n][i] for n in names}}}
-            for i, f in enumerate(fids)]})
+        self.audit("update", layer, update_detail(before, batch, fids))
 
     def put_user(self, user: User) -> None:
         exists = self.store.get_user(user.name) is not None
