@@ -128,6 +128,35 @@ def build_parser() -> argparse.ArgumentParser:
     ul = usub.add_parser("list", help="list the accounts")
     ul.add_argument("--db", required=True)
     ul.add_argument("--json", action="store_true")
+    lg = sub.add_parser("ledger", help="the land ledger (用地“一本账”): figures, records, reconcile, xlsx, add")
+    lsub = lg.add_subparsers(dest="ledger_command", required=True)
+    lf = lsub.add_parser("figures", help="figures of a period, each with its definition and records")
+    lf.add_argument("--db", required=True)
+    lf.add_argument("--from", dest="start", type=_date, required=True, help="first day YYYY-MM-DD (included)")
+    lf.add_argument("--to", dest="end", type=_date, required=True, help="last day YYYY-MM-DD (included)")
+    lf.add_argument("--town", default=None, help="9-digit town code: only that town's records")
+    lf.add_argument("--stock-from-year", type=int, default=None, help="earlier stock window start (default 2009)")
+    lf.add_argument("--stock-to-year", type=int, default=None, help="its end (default: year before --from)")
+    lf.add_argument("--rate-years", type=int, default=None, help="supply rate window in years (default 5)")
+    lf.add_argument("--due-days", type=int, default=None, help="contracts due within N days of --to (default 90)")
+    lf.add_argument("--json", action="store_true")
+    lr = lsub.add_parser("records", help="list the records (all kinds, or one)")
+    lr.add_argument("--db", required=True)
+    lr.add_argument("--kind", default=None)
+    lr.add_argument("--date", type=_date, default=None, help="the date of supplies' status (default today)")
+    lr.add_argument("--json", action="store_true")
+    lc = lsub.add_parser("reconcile", help="per batch: approved = supplied + unsupplied, and the problems found")
+    lc.add_argument("--db", required=True)
+    lc.add_argument("--date", type=_date, default=None, help="only batches approved and supplies signed by then")
+    lc.add_argument("--json", action="store_true")
+    lx = lsub.add_parser("export", help="the year's figures and records as an xlsx workbook")
+    lx.add_argument("--db", required=True)
+    lx.add_argument("--year", type=int, required=True)
+    lx.add_argument("--out", required=True)
+    ld = lsub.add_parser("add", help="add records of one kind from GeoJSON (kinds with geometry), CSV or JSON")
+    ld.add_argument("file")
+    ld.add_argument("--db", required=True)
+    ld.add_argument("--kind", required=True)
     return p
 
 
@@ -356,10 +385,67 @@ def _cmd_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ledger(args: argparse.Namespace) -> int:
+    from guotu.ledger import service
+    from guotu.ledger.figures import FigureParams
+    from guotu.store import open_store
+
+    store = open_store(args.db)
+    try:
+        if args.ledger_command == "add":
+            added = service.add_file(store, args.kind, args.file, actor="cli")
+            from guotu.ledger.model import get_kind
+
+            print(tr("ledger.added", count=len(added), kind=args.kind, label=get_kind(args.kind).label_zh))
+            return 0
+        if args.ledger_command == "export":
+            n_figures, n_sheets = service.export_year(store, args.year, args.out)
+            print(tr("ledger.exported", year=args.year, figures=n_figures, sheets=n_sheets, path=args.out))
+            return 0
+        if args.ledger_command == "figures":
+            given = {"stock_from_year": args.stock_from_year, "stock_to_year": args.stock_to_year,
+                     "supply_rate_years": args.rate_years, "due_within_days": args.due_days}
+            params = FigureParams(**{k: v for k, v in given.items() if v is not None})
+            figs = service.figures(store, args.start, args.end, args.town, params)
+            if args.json:
+                print(json.dumps([f.as_dict() for f in figs], ensure_ascii=False, indent=2))
+            else:
+                for f in figs:
+                    print(f"{f.id:<32} {f.label}  {f.value} {f.unit}")
+            return 0
+        if args.ledger_command == "records":
+            rows = service.list_records(store, args.kind, args.date)
+            if args.json:
+                print(json.dumps(rows, ensure_ascii=False, indent=2))
+            else:
+                for row in rows:
+                    dates = " ".join(f"{k}={v}" for k, v in row["dates"].items() if v)
+                    area = f"  {row['area_mu']} 亩" if "area_mu" in row else ""
+                    print(f"{row['kind']:<16} {row['id']:<24} {dates}{area}")
+            return 0
+        result = service.reconciliation(store, args.date)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(result.as_dict(args.lang), ensure_ascii=False, indent=2))
+    else:
+        for b in result.batches:
+            print(f"{b.batch_no:<24} {b.approved_m2:>14.2f} = {b.supplied_m2:>14.2f} + {b.unsupplied_m2:>14.2f} m²")
+            for problem in b.problems:
+                print(f"    {problem.message(args.lang)}")
+        for problem in result.problems:
+            print(problem.message(args.lang))
+        totals = result.totals()
+        print(tr("ledger.reconcile_summary", batches=len(result.batches), approved_mu=totals["approved_mu"],
+                 supplied_mu=totals["supplied_mu"], unsupplied_mu=totals["unsupplied_mu"],
+                 problems=result.problem_count))
+    return 0
+
+
 _COMMANDS = {
     "demo": _cmd_demo, "check": _cmd_check, "import": _cmd_import, "export": _cmd_export,
     "codes": _cmd_codes, "validate": _cmd_validate, "layers": _cmd_layers, "copy": _cmd_copy,
-    "serve": _cmd_serve, "user": _cmd_user,
+    "serve": _cmd_serve, "user": _cmd_user, "ledger": _cmd_ledger,
 }
 
 if __name__ == "__main__":

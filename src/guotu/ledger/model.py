@@ -13,6 +13,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
+
 FIELD_TYPES = ("TEXT", "INTEGER", "REAL", "DATE")
 
 
@@ -53,7 +55,14 @@ Check = Callable[[Sequence[Record], "Lookup"], None]
 
 
 class Lookup:
-    """Read access to stored records during validation (the repository provides it)."""
+    """Read access to stored records during validation (the repository provides it).
+
+    ``records(kind)`` holds the stored records of ``kind`` followed by the pending ones (every record
+    of the write being validated, whatever its kind), so checks see the ledger as it would be after
+    the write. ``policy`` is the geometry policy of the write (metric zone, sliver tolerance).
+    """
+
+    policy: GeometryPolicy = DEFAULT_POLICY
 
     def records(self, kind: str) -> list[Record]:  # pragma: no cover - interface
         raise NotImplementedError
@@ -67,6 +76,7 @@ class RecordKind:
     label_zh: str
     fields: tuple[FieldSpec, ...]
     geometry: str | None = None  # e.g. "MULTIPOLYGON"; None for records without geometry
+    geometry_required: bool = True  # False: a record of a kind with geometry may still have none
     dates: tuple[str, ...] = ()  # the dates that matter (shown in `ledger records`)
     links: tuple[tuple[str, str], ...] = ()  # (field, kind it refers to)
     unique: tuple[str, ...] = ()  # fields whose values are unique across all records of the kind

@@ -20,6 +20,7 @@ from guotu.core.crs import CGCS2000, check_coordinates
 from guotu.core.errors import InputError, NotFoundError
 from guotu.core.features import FeatureBatch
 from guotu.core.geometry import area_m2, require_valid
+from guotu.core.messages import catalog, tr
 from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
 from guotu.ledger.model import Lookup, Record, RecordKind, get_kind, kinds
 from guotu.store.base import Store
@@ -30,9 +31,10 @@ ID_FIELD = "record_id"
 class StoreLookup(Lookup):
     """Stored records plus the ones being added (so checks see both), cached per kind."""
 
-    def __init__(self, store: Store, pending: Sequence[Record] = ()) -> None:
+    def __init__(self, store: Store, pending: Sequence[Record] = (), policy: GeometryPolicy = DEFAULT_POLICY) -> None:
         self.store = store
         self.pending = list(pending)
+        self.policy = policy
         self._cache: dict[str, list[Record]] = {}
 
     def records(self, kind: str) -> list[Record]:
@@ -100,13 +102,36 @@ def coerce(spec: RecordKind, rid: str, attrs: Mapping[str, Any]) -> dict[str, An
         else:
             value = str(value).strip()
             if f.choices and value not in f.choices:
+                value = choice_alias(spec.kind, f.name, f.choices).get(value, value)
+            if f.choices and value not in f.choices:
                 raise InputError("ledger.bad_choice", kind=spec.kind, record=rid, field=f.name, value=value,
                                  choices=", ".join(f.choices))
         out[f.name] = value
     return out
 
 
-def make_records(kind: str, items: Sequence[Mapping[str, Any]], geometries: Sequence[Any] | None = None) -> list[Record]:
+def choice_alias(kind: str, field: str, choices: Sequence[str]) -> dict[str, str]:
+    """Display labels (Chinese and English) of a field's choices → the stored value.
+
+    A choice may have a label in the catalogs under ``ledger.choice.<kind>.<field>.<value>``; input may
+    give the label instead of the value (staff type 出让, the ledger stores ``sale``).
+    """
+    out: dict[str, str] = {}
+    texts = catalog()
+    for value in choices:
+        for label in texts.get(f"ledger.choice.{kind}.{field}.{value}", {}).values():
+            out.setdefault(label, value)
+    return out
+
+
+def choice_label(kind: str, field: str, value: Any, language: str | None = None) -> str:
+    """The display label of a stored choice value (the value itself when it has none)."""
+    key = f"ledger.choice.{kind}.{field}.{value}"
+    return tr(key, language=language) if key in catalog() else ("" if value is None else str(value))
+
+
+def make_records(kind: str, items: Sequence[Mapping[str, Any]],
+                 geometries: Sequence[Any] | None = None) -> list[Record]:
     """Records of ``kind`` from attribute mappings (each with ``record_id``) and optional geometries."""
     spec = get_kind(kind)
     out = []
@@ -119,12 +144,17 @@ def make_records(kind: str, items: Sequence[Mapping[str, Any]], geometries: Sequ
     return out
 
 
-def validate(store: Store, records: Sequence[Record], policy: GeometryPolicy = DEFAULT_POLICY) -> None:
-    """Every generic and kind-specific check on ``records`` (all of one kind) against the store."""
+def validate(store: Store, records: Sequence[Record], policy: GeometryPolicy = DEFAULT_POLICY,
+             others: Sequence[Record] = ()) -> None:
+    """Every generic and kind-specific check on ``records`` (all of one kind) against the store.
+
+    ``others`` are records of other kinds written in the same call: links and checks see them as
+    if they were stored.
+    """
     if not records:
         return
     spec = get_kind(records[0].kind)
-    lookup = StoreLookup(store, records)
+    lookup = StoreLookup(store, [*(r for r in others if r.kind != spec.kind), *records], policy)
     stored = {r.id: r for r in lookup.records(spec.kind)[: -len(records)]}
     seen: set[str] = set()
     for r in records:
@@ -154,13 +184,15 @@ def validate(store: Store, records: Sequence[Record], policy: GeometryPolicy = D
                 raise InputError("ledger.unknown_link", kind=spec.kind, record=r.id, field=name, value=v,
                                  target=target)
     if spec.geometry:
-        geoms = np.array([r.geometry for r in records], dtype=object)
         missing = [r.id for r in records if r.geometry is None]
-        if missing:
+        if missing and spec.geometry_required:
             raise InputError("ledger.missing_geometry", kind=spec.kind, record=missing[0])
-        for r in records:
+        drawn = [r for r in records if r.geometry is not None]
+        for r in drawn:
             check_coordinates(shapely.get_coordinates(r.geometry), CGCS2000, source=spec.kind, record=r.id)
-        require_valid(FeatureBatch(geoms, epsg=CGCS2000, ids=[r.id for r in records]), spec.kind, policy)
+        if drawn:
+            geoms = np.array([r.geometry for r in drawn], dtype=object)
+            require_valid(FeatureBatch(geoms, epsg=CGCS2000, ids=[r.id for r in drawn]), spec.kind, policy)
     for check in spec.checks:
         check(records, lookup)
 
@@ -172,7 +204,7 @@ def add_records(store: Store, records: Sequence[Record], actor: str = "system",
     for r in records:
         by_kind.setdefault(r.kind, []).append(r)
     for group in by_kind.values():
-        validate(store, group, policy)
+        validate(store, group, policy, others=records)
     existing = {info.name for info in store.layers()}
     with store.transaction(actor) as tx:
         for kind, group in by_kind.items():
