@@ -159,7 +159,7 @@ CASES: dict[str, Case] = {
     "sea term mismatch": (lambda: [sea("S2", valid_to="2044-02-29", term_years=50)],
                           "ledger_projects.sea_term_mismatch", {"term": 50.0}),
     "negative fee": (lambda: [sea("S2", fee_wan=-1)], "ledger.negative", {"field": "fee_wan"}),
-    "bad town code": (lambda: [sea("S2", town_code="平湖")], "ledger_projects.bad_town_code", {"value": "平湖"}),
+    "bad town code": (lambda: [sea("S2", town_code="平湖")], "ledger.bad_town_code", {"value": "平湖"}),
     "invalid geometry": (lambda: [sea("S2", bowtie(0, -8000))], "geometry.problem", {"record": "S2"}),
     "missing geometry": (lambda: [rec("sea_use", "S2", None, **{k: v for k, v in sea("S2").attrs.items()
                                                                  if v is not None})],

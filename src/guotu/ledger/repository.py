@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,8 @@ from guotu.ledger.model import Lookup, Record, RecordKind, get_kind, kinds
 from guotu.store.base import Store
 
 ID_FIELD = "record_id"
+TOWN_FIELD = "town_code"
+TOWN_CODE = re.compile(r"\d{9}")  # the 9-digit statistical division code of a town (乡镇街道)
 
 
 class StoreLookup(Lookup):
@@ -166,6 +169,11 @@ def validate(store: Store, records: Sequence[Record], policy: GeometryPolicy = D
             if a is not None and b is not None and a > b:
                 raise InputError("ledger.dates_out_of_order", kind=spec.kind, record=r.id, earlier=earlier,
                                  later=later, earlier_value=a, later_value=b)
+    if TOWN_FIELD in spec.field_types:
+        for r in records:
+            code = r.get(TOWN_FIELD)
+            if code is not None and not TOWN_CODE.fullmatch(str(code)):
+                raise InputError("ledger.bad_town_code", kind=spec.kind, record=r.id, value=code)
     for name in spec.unique:
         values: dict[Any, str] = {r.get(name): r.id for r in stored.values() if r.get(name) is not None}
         for r in records:

@@ -10,7 +10,6 @@ and refuse the whole write with a message naming the record. Rules (idle land, s
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from guotu.core.errors import InputError
@@ -24,18 +23,10 @@ BATCH_TYPES = ("conversion", "expropriation", "conversion_and_expropriation")
 SUPPLY_METHODS = ("sale", "allocation")
 USE_TYPES = ("industrial", "commercial", "residential", "commercial_residential", "public", "infrastructure", "other")
 LAND_SOURCES = ("approved", "stock")
-TOWN_CODE = re.compile(r"\d{9}")
 
 
 def _mu(value: float) -> str:
     return f"{value:.4f}"
-
-
-def _check_town(records: Sequence[Record], lookup: Lookup) -> None:
-    for r in records:
-        code = r.get("town_code")
-        if code is not None and not TOWN_CODE.fullmatch(str(code)):
-            raise InputError("ledger.bad_town_code", kind=r.kind, record=r.id, value=code)
 
 
 def _flow(lookup: Lookup) -> LandFlow:
@@ -55,7 +46,7 @@ QUOTA = register(RecordKind(
         FieldSpec("document", "TEXT", "下达文号"),
     ),
     dates=("received_on",),
-    checks=(_check_town,),
+
     description="新增建设用地计划指标，按来源和年度登记；指标以亩计（文件下达数，无图形）。",
 ))
 
@@ -147,7 +138,7 @@ BATCH_PARCEL = register(RecordKind(
     ),
     geometry="MULTIPOLYGON",
     links=(("batch", "batch"),),
-    checks=(_check_town, _check_parcels),
+    checks=(_check_parcels,),
     description="批次内的一宗地；面积由图形计算，按地类（耕地、其他农用地、未利用地、建设用地）的面积由国土调查图层叠加得到。",
 ))
 
@@ -200,7 +191,7 @@ SUPPLY = register(RecordKind(
     dates=("signed_on", "agreed_start_on", "agreed_completion_on"),
     unique=("contract_no",),
     ordered_dates=(("signed_on", "agreed_start_on"), ("agreed_start_on", "agreed_completion_on")),
-    checks=(_check_town, _check_supplies),
+    checks=(_check_supplies,),
     description="出让合同或划拨决定书；图形须位于签订日前已批准的批次宗地上（土地来源为存量建设用地的除外），"
                 "且不得与仍有效的其他供地重叠。",
 ))

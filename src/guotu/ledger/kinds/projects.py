@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import itertools
-import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -27,6 +26,7 @@ from guotu.core.errors import CodeError, InputError
 from guotu.core.geometry import to_metric
 from guotu.ledger.model import REGISTRY, FieldSpec, Lookup, Record, RecordKind, register
 from guotu.ledger.repository import choice_label
+from guotu.ledger.rules import tolerance_m2
 
 # --- constants ---------------------------------------------------------------------------------
 SEA_EDITION = "ydyh-2023"
@@ -36,8 +36,6 @@ SEA_MAX_TERM_YEARS = 50  # 《海域使用管理法》第二十五条: the longe
 TERM_TOLERANCE_DAYS = 31  # term_years may differ from valid_from…valid_to by up to a month
 QUALITY_GRADES = (1, 15)  # 耕地质量等别 (国家利用等), 1 best
 # Spatial checks tolerate the larger of the policy's sliver area and this share of the area checked.
-TOLERANCE_SHARE = 0.001
-TOWN_CODE = re.compile(r"\d{9}")
 
 CONSOLIDATION_TARGETS = ("consolidation_project", "consolidation_subproject")
 NEW_FARMLAND_CATEGORIES = ("new_farmland", "farmland_restoration")
@@ -77,13 +75,6 @@ def _by_id(lookup: Lookup, kind: str) -> dict[str, Record]:
     return {r.id: r for r in lookup.records(kind)}
 
 
-def _check_town(records: Sequence[Record], lookup: Lookup) -> None:
-    for r in records:
-        code = r.get("town_code")
-        if code is not None and not TOWN_CODE.fullmatch(str(code)):
-            raise InputError("ledger_projects.bad_town_code", kind=r.kind, record=r.id, value=code)
-
-
 def _not_before(r: Record, field: str, other: Record, other_field: str) -> None:
     """Refuse ``r.field`` earlier than ``other.other_field`` (when both are set)."""
     mine, theirs = r.date(field), other.date(other_field)
@@ -100,7 +91,7 @@ def _check_inside(r: Record, geom: Any, container: Record, lookup: Lookup) -> No
     """Refuse a geometry that reaches outside ``container``'s by more than the tolerance."""
     g, c = _metric(geom, lookup), _metric(container.geometry, lookup)
     outside = float(shapely.area(shapely.difference(g, c)))
-    if outside > max(lookup.policy.sliver_m2, TOLERANCE_SHARE * float(shapely.area(g))):
+    if outside > tolerance_m2(float(shapely.area(g)), lookup.policy.sliver_m2):
         raise InputError("ledger_projects.outside", kind=r.kind, record=r.id, area=f"{outside:.2f}",
                          other_kind=container.kind, other=container.id)
 
@@ -210,7 +201,7 @@ SEA_USE = register(RecordKind(
     dates=("approved_on", "valid_from", "valid_to"),
     unique=("approval_no",),
     ordered_dates=(("approved_on", "valid_from"), ("valid_from", "valid_to")),
-    checks=(_check_sea_use, _check_town),
+    checks=(_check_sea_use,),
     description="宗海批准：用海类型按2023年用地用海分类（代码带版本），面积由宗海图形计算；宗海可在陆域界线之外。",
 ))
 
@@ -235,7 +226,7 @@ REDEVELOPMENT = register(RecordKind(
     dates=("started_on", "due_on", "completed_on"),
     unique=("case_no",),
     ordered_dates=(("started_on", "completed_on"), ("started_on", "due_on")),
-    checks=(_check_town, _check_land_classes("before_use", "after_use")),
+    checks=(_check_land_classes("before_use", "after_use"),),
     description="低效用地再开发案件：工业、城镇、村庄低效用地；改造前后用途为带版本的地类代码。",
 ))
 
@@ -261,7 +252,7 @@ CONSOLIDATION_PROJECT = register(RecordKind(
     unique=("project_no",),
     ordered_dates=(("approved_on", "started_on"), ("approved_on", "due_on"), ("approved_on", "completed_on"),
                    ("started_on", "completed_on")),
-    checks=(_check_town,),
+
     description="项目区范围为图形；验收见 acceptance，投资进度见 consolidation_progress。",
 ))
 
@@ -378,7 +369,7 @@ def _check_reclamation(records: Sequence[Record], lookup: Lookup) -> None:
                 continue
             overlap = float(shapely.area(shapely.intersection(geoms[i], geoms[j])))
             smaller = min(float(shapely.area(geoms[i])), float(shapely.area(geoms[j])))
-            if overlap > max(lookup.policy.sliver_m2, TOLERANCE_SHARE * smaller):
+            if overlap > tolerance_m2(smaller, lookup.policy.sliver_m2):
                 raise InputError("ledger_projects.reclamation_overlap", kind=e.kind, record=e.id, other=every[j].id,
                                  area=f"{overlap:.2f}")
 
@@ -405,7 +396,7 @@ RECLAMATION = register(RecordKind(
     unique=("project_no",),
     ordered_dates=(("approved_on", "started_on"), ("approved_on", "due_on"), ("approved_on", "completed_on"),
                    ("started_on", "completed_on"), ("completed_on", "accepted_on"), ("approved_on", "accepted_on")),
-    checks=(_check_town, _check_range("quality_grade", *QUALITY_GRADES), _check_reclamation),
+    checks=(_check_range("quality_grade", *QUALITY_GRADES), _check_reclamation),
     description="图形为新增（恢复）耕地范围；面积只在验收日期所在期间计一次，同一地块不得重复立项。",
 ))
 
@@ -440,7 +431,7 @@ BLOCK_DEVELOPMENT_PLAN = register(RecordKind(
     dates=("approved_on", "expected_completion"),
     unique=("plan_no",),
     ordered_dates=(("approved_on", "expected_completion"),),
-    checks=(_check_town, _check_range("public_interest_percent", 0, 100)),
+    checks=(_check_range("public_interest_percent", 0, 100),),
     description="成片开发范围为图形；公益性用地比例按《土地征收成片开发标准》一般不低于40%（见规则）。",
 ))
 
@@ -481,7 +472,7 @@ EXPROPRIATION_BATCH = register(RecordKind(
     unique=("batch_no",),
     links=(*((("landflow_batch", LANDFLOW_BATCH),) if LANDFLOW_BATCH else ()),
            ("block_plan", "block_development_plan")),
-    checks=(_check_town, _check_expropriation),
+    checks=(_check_expropriation,),
     description="征收地块为图形；无图形时须关联农转用征收批次（面积取该批次图形）。",
 ))
 
