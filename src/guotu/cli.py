@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", required=True)
     d.add_argument("--seed", type=int, default=2024)
     d.add_argument("--patches", type=int, default=20000)
+    d.add_argument("--no-ledger", action="store_true", help="leave out the demo year of ledger activity (用地一本账)")
 
     c = sub.add_parser("check", help="compliance review of a project site (合规性审查)")
     c.add_argument("site", help="coordinate txt, GeoJSON, Shapefile or FILE.gpkg[:LAYER]")
@@ -185,13 +186,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from guotu.demo.generate import build_demo
+    from guotu.demo.ledger import build_ledger_activity
     from guotu.demo.save import write_demo
 
     if not 1000 <= args.patches <= 990_000:
         raise InputError("cli.patches_range", value=args.patches)
     county = build_demo(seed=args.seed, patches=args.patches)
-    out = write_demo(county, args.out)
+    ledger = [] if args.no_ledger else build_ledger_activity(county, args.seed)
+    out = write_demo(county, args.out, ledger=ledger)
     counts = ", ".join(f"{name} {len(layer.batch)}" for name, layer in county.layers.items())
+    if ledger:
+        counts += f", ledger {len(ledger)}"
     print(tr("cli.demo_written", path=str(out), seed=args.seed, counts=counts))
     return 0
 

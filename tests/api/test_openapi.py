@@ -13,7 +13,7 @@ from guotu.api.settings import Settings
 WRITES = {
     ("post", "/api/layers/{layer}/features"), ("put", "/api/layers/{layer}/features/{fid}"),
     ("delete", "/api/layers/{layer}/features/{fid}"), ("post", "/api/layers/{layer}/editions"),
-    ("post", "/api/users"), ("patch", "/api/users/{name}"),
+    ("post", "/api/users"), ("patch", "/api/users/{name}"), ("post", "/api/ledger/records/{kind}"),
 }
 
 
@@ -69,5 +69,9 @@ def test_routes_contract(spec: dict[str, Any]) -> None:
         "/ogc/collections/{layer}", "/ogc/collections/{layer}/items", "/ogc/collections/{layer}/items/{fid}",
         "/ogc/collections/{layer}/tiles/{tms}", "/ogc/collections/{layer}/tiles/{tms}/tilejson.json",
         "/ogc/collections/{layer}/tiles/{tms}/{z}/{y}/{x}",
+        "/api/ledger/kinds", "/api/ledger/records", "/api/ledger/records/{kind}",
+        "/api/ledger/records/{kind}/{record_id}", "/api/ledger/figures", "/api/ledger/figures/{figure_id}/records",
+        "/api/ledger/reconcile",
+        "/api/ledger/export.xlsx", "/api/ledger/parcels/{record_id}/history",
     }
     assert expected <= set(spec["paths"])

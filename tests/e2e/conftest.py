@@ -1,7 +1,8 @@
 """Fixtures of the browser tests: a small demo county served by the real app, and Debian's Chromium.
 
-The county is built once per module (seed 11, 2,000 patches), the app runs with uvicorn in a background
-thread on a free loopback port, and Playwright drives /usr/bin/chromium (never `playwright install`).
+The county is built once per module (seed 11, 2,000 patches; ``ledger_server`` adds the hand-built ledger
+of ``tests/ledger_county.py``), the app runs with uvicorn in a background thread on a free loopback port,
+and Playwright drives /usr/bin/chromium (never `playwright install`).
 If Chromium or the built page is missing the tests FAIL with the fix: `make test` installs Chromium
 (scripts/setup.d/browser.sh) and builds the page (web/, `npm run build`).
 """
@@ -14,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -76,29 +78,21 @@ def _sites(db: Path) -> dict[str, dict[str, Any]]:
     return out
 
 
-@pytest.fixture(scope="module", params=["gpkg", "postgis"])
-def demo_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    """The demo county served by the app, on the GeoPackage and (copied) on PostGIS."""
-    from guotu.api.main import create_app
-
+def _static_ready() -> None:
     static = _static_dir()
-    if not (static / "index.html").is_file():
-        pytest.fail(f"the one-map page is not built ({static} is empty): run `make test` or "
+    if not (static / "index.html").is_file() or not (static / "ledger.html").is_file():
+        pytest.fail(f"the web pages are not built ({static} is incomplete): run `make test` or "
                     "`cd web && npm ci && npm run build`")
-    root = tmp_path_factory.mktemp("e2e")
-    db = write_demo(build_demo(seed=11, patches=2000), root / "demo.gpkg")
-    store = GpkgStore(db)
-    try:
-        add_user(store, PLANNER["username"], PLANNER["password"], ["planner"], display_name=PLANNER["display_name"])
-        files = root / "files"
-        files.mkdir()
-        export_layer(store, "sites", files / "site_pf.txt", where={"demo_case": "crosses_permanent_farmland"}, limit=1)
-    finally:
-        store.close()
+
+
+@contextmanager
+def _serve(db: Path, backend: str) -> Iterator[str]:
+    """The app on the GeoPackage ``db`` (or a PostGIS copy of it) under uvicorn: its base URL."""
+    from guotu.api.main import create_app
 
     location = str(db)
     schema = None
-    if request.param == "postgis":
+    if backend == "postgis":
         from pgtest import PG_URL, pg_copy_of
 
         target, schema = pg_copy_of(db, "e2e")
@@ -115,7 +109,7 @@ def demo_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             pytest.fail("the guotu app did not start under uvicorn")
         time.sleep(0.05)
     try:
-        yield DemoServer(f"http://127.0.0.1:{port}", db, files, _sites(db))
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
@@ -123,6 +117,44 @@ def demo_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPat
             from pgtest import drop_pg_schema
 
             drop_pg_schema(schema)
+
+
+@pytest.fixture(scope="module", params=["gpkg", "postgis"])
+def demo_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo county served by the app, on the GeoPackage and (copied) on PostGIS."""
+    _static_ready()
+    root = tmp_path_factory.mktemp("e2e")
+    db = write_demo(build_demo(seed=11, patches=2000), root / "demo.gpkg")
+    store = GpkgStore(db)
+    try:
+        add_user(store, PLANNER["username"], PLANNER["password"], ["planner"], display_name=PLANNER["display_name"])
+        files = root / "files"
+        files.mkdir()
+        export_layer(store, "sites", files / "site_pf.txt", where={"demo_case": "crosses_permanent_farmland"}, limit=1)
+    finally:
+        store.close()
+    with _serve(db, request.param) as url:
+        yield DemoServer(url, db, files, _sites(db))
+
+
+@pytest.fixture(scope="module", params=["gpkg", "postgis"])
+def ledger_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """The demo county with the hand-built ledger of ``tests/ledger_county.py`` (added through the
+    ledger's checks), served by the app on the GeoPackage and (copied) on PostGIS."""
+    from guotu.ledger.repository import add_records
+    from ledger_county import county_records
+
+    _static_ready()
+    root = tmp_path_factory.mktemp("e2e-ledger")
+    db = write_demo(build_demo(seed=11, patches=2000), root / "demo.gpkg")
+    store = GpkgStore(db)
+    try:
+        add_records(store, county_records(), actor="test")
+        add_user(store, PLANNER["username"], PLANNER["password"], ["planner"], display_name=PLANNER["display_name"])
+    finally:
+        store.close()
+    with _serve(db, request.param) as url:
+        yield DemoServer(url, db, root)
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +184,7 @@ class PageErrors(list[str]):
 
 
 @pytest.fixture
-def page(browser: Browser, demo_server: DemoServer) -> Iterator[Page]:
+def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN",
                                   timezone_id="Asia/Shanghai", accept_downloads=True)
     context.set_default_timeout(30_000)

@@ -20,7 +20,7 @@ import guotu
 from guotu.api import errors
 from guotu.api.deps import AppContext
 from guotu.api.middleware import BodyLimitMiddleware
-from guotu.api.routers import auth, compliance, layers, ogc, tiles, users
+from guotu.api.routers import auth, compliance, layers, ledger, ogc, tiles, users
 from guotu.api.settings import Settings
 from guotu.core.messages import tr
 from guotu.store.base import Store
@@ -30,6 +30,7 @@ TAGS = [
     {"name": "users", "description": "账户与审计 — accounts (administrator) and the audit trail"},
     {"name": "layers", "description": "图层、版本、要素 — layers, editions, features; identify, measure"},
     {"name": "compliance", "description": "合规性审查 — compliance review of a project site"},
+    {"name": "ledger", "description": "用地“一本账” — the land ledger: records, figures, reconciliation, xlsx"},
     {"name": "OGC API – Features", "description": "OGC API – Features (Part 1 Core, Part 2 CRS)"},
     {"name": "vector tiles", "description": "OGC API – Tiles: MVT, TileJSON, tileset metadata"},
 ]
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, *, store: Store | str | Path | 
     app.state.guotu = ctx
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
-    for module in (auth, users, layers, compliance, ogc, tiles):
+    for module in (auth, users, layers, compliance, ledger, ogc, tiles):
         app.include_router(module.router)
     _api_docs(app, settings.static_path())
     _web_page(app, settings.static_path())

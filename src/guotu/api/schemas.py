@@ -164,3 +164,128 @@ class ComplianceOut(BaseModel):
     control_lines: dict[str, Any]
     rules: list[dict[str, Any]]
     geometry: dict[str, Any] | None = None
+
+
+# --- the land ledger (guotu.ledger.browse, guotu.ledger.history; docs/ledger.md) -------------------
+class LedgerChoiceOut(BaseModel):
+    value: str
+    label: str
+
+
+class LedgerFieldOut(BaseModel):
+    name: str
+    type: Literal["TEXT", "INTEGER", "REAL", "DATE"]
+    label: str
+    required: bool
+    choices: list[LedgerChoiceOut]
+
+
+class LedgerKindOut(BaseModel):
+    """A record kind: its Chinese label, fields, dates, links and the states its records filter by."""
+
+    kind: str
+    label: str
+    description: str
+    geometry: str | None
+    geometry_required: bool
+    dates: list[str]
+    main_date: str | None = Field(description="the date the period filter (from, to) applies to")
+    links: list[dict[str, str]]
+    unique: list[str]
+    fields: list[LedgerFieldOut]
+    statuses: list[LedgerChoiceOut] = Field(description="values of the records' `status` filter")
+
+
+class LedgerRecordOut(BaseModel):
+    """A record as `guotu ledger records --json`, plus `states` (and `land`, `status`, `geometry`)."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    kind: str
+    dates: dict[str, str | None]
+    links: dict[str, Any]
+    area_m2: float | None = None
+    area_mu: float | None = None
+    attrs: dict[str, Any]
+    states: list[str] = Field(default_factory=list, description="the status filter's values holding on `on`")
+    status: dict[str, Any] | None = None
+    land: dict[str, Any] | None = Field(None, description="parcels and batches: supplied / unsupplied on `on`")
+    geometry: dict[str, Any] | None = Field(None, description="GeoJSON geometry, lon/lat (with geometry=true)")
+
+
+class LedgerRecordsOut(BaseModel):
+    kind: str | None
+    on: dt.date
+    matched: int
+    returned: int
+    offset: int
+    limit: int
+    records: list[LedgerRecordOut]
+
+
+class LedgerRecordDetailOut(LedgerRecordOut):
+    label: str = Field(description="the kind's Chinese label")
+    on: dt.date
+    map: dict[str, Any] = Field(description="FeatureCollection of the land the record concerns (role, label…)")
+
+
+class LedgerFigureOut(BaseModel):
+    """A figure as `guotu ledger figures --json`."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    label: str
+    value: float
+    unit: str
+    definition: str
+    records: list[str]
+    breakdown: list[dict[str, Any]] | None = None
+
+
+class LedgerFigureRecordsOut(BaseModel):
+    figure: LedgerFigureOut
+    kind: str | None
+    label: str | None
+    on: dt.date
+    matched: int
+    records: list[LedgerRecordOut]
+
+
+class LedgerWriteOut(BaseModel):
+    kind: str
+    ids: list[str] = Field(description="the record ids written")
+    count: int
+
+
+class LedgerReconcileOut(BaseModel):
+    """As `guotu ledger reconcile --json`."""
+
+    model_config = ConfigDict(extra="allow")
+    on: dt.date | None
+    totals: dict[str, float]
+    problem_count: int
+    batches: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+
+
+class LedgerHistoryEntryOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    date: dt.date
+    type: str
+    label: str
+    kind: str
+    record: str
+    detail: str
+    supply: str | None = None
+    computed: bool = False
+    planned: bool = False
+
+
+class LedgerHistoryOut(BaseModel):
+    id: str
+    kind: Literal["batch_parcel", "supply"]
+    on: dt.date
+    parcels: list[dict[str, Any]]
+    supplies: list[dict[str, Any]]
+    entries: list[LedgerHistoryEntryOut]
+    map: dict[str, Any]

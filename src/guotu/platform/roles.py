@@ -1,13 +1,14 @@
 """Roles and what each may do: one small explicit table.
 
-=================  ====  ======  =============  =============  ============  ==========
-role               read  review  edit_features  edit_editions  manage_users  read_audit
-=================  ====  ======  =============  =============  ============  ==========
+=================  ====  ======  =============  =============  ===========  ============  ==========
+role               read  review  edit_features  edit_editions  edit_ledger  manage_users  read_audit
+=================  ====  ======  =============  =============  ===========  ============  ==========
 viewer             yes   yes
-planner            yes   yes     yes            yes
-administrator      yes   yes     yes            yes            yes           yes
-=================  ====  ======  =============  =============  ============  ==========
+planner            yes   yes     yes            yes            yes
+administrator      yes   yes     yes            yes            yes          yes           yes
+=================  ====  ======  =============  =============  ===========  ============  ==========
 
+``read`` covers the ledger's records, figures and pages too; ``edit_ledger`` is adding ledger records.
 Anonymous callers may read and run reviews while public reading is on (the default), nothing else.
 
 >>> allowed(("planner",), Permission.EDIT_FEATURES), allowed(("viewer",), Permission.EDIT_FEATURES)
@@ -28,12 +29,13 @@ class Permission(StrEnum):
     REVIEW = "review"
     EDIT_FEATURES = "edit_features"
     EDIT_EDITIONS = "edit_editions"
+    EDIT_LEDGER = "edit_ledger"
     MANAGE_USERS = "manage_users"
     READ_AUDIT = "read_audit"
 
 
 _VIEWER = frozenset({Permission.READ, Permission.REVIEW})
-_PLANNER = _VIEWER | {Permission.EDIT_FEATURES, Permission.EDIT_EDITIONS}
+_PLANNER = _VIEWER | {Permission.EDIT_FEATURES, Permission.EDIT_EDITIONS, Permission.EDIT_LEDGER}
 _ADMINISTRATOR = frozenset(Permission)
 
 PERMISSIONS: dict[str, frozenset[Permission]] = {
