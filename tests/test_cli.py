@@ -152,3 +152,16 @@ def test_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
     r = guotu("--lang", "en", "check", str(tmp_path / "none.txt"), "--db", str(tmp_path / "none.gpkg"))
     assert "does not exist" in r.stderr
+
+
+def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(demo: Path) -> None:
+    # `guotu ledger records --json | head -1`: the reader closes the pipe after one line, long before the
+    # ~150 kB of records (more than a pipe buffer) are written.
+    proc = subprocess.Popen([sys.executable, "-m", "guotu.cli", "ledger", "records", "--db", str(demo), "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 0
+    assert "内部错误" not in err and "Traceback" not in err

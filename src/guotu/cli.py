@@ -173,6 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GuotuError as exc:
         print(tr("cli.error", message=exc.message), file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:
+        # The reader went away (e.g. `guotu ledger figures --json | head`): not an error of ours.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(tr("cli.interrupted"), file=sys.stderr)
         return 130

@@ -196,3 +196,17 @@ def test_reconcile_view_and_the_one_map_link(page: Page, ledger_server: Any) -> 
     page.wait_for_selector("body[data-ready=true]")
     expect(page).to_have_title("国土空间“一张图”")
     no_errors(page)
+
+
+def test_one_map_groups_ledger_layers_and_leaves_out_those_without_geometry(page: Page, ledger_server: Any) -> None:
+    page.goto(f"{ledger_server.url}/")
+    page.wait_for_selector("body[data-ready=true]")
+    group = page.locator("#layer-tree details[data-group=ledger]")
+    expect(group).to_have_count(1)
+    assert group.get_attribute("open") is None  # collapsed: the ledger has its own page
+    layers = group.locator("input[type=checkbox]")
+    names = {layers.nth(i).get_attribute("data-layer") for i in range(layers.count())}
+    assert {"ledger_supply", "ledger_batch_parcel"} <= names
+    assert "ledger_quota" not in names  # quotas have no geometry: nothing to draw
+    assert not any(layers.nth(i).is_checked() for i in range(layers.count()))  # hidden until asked for
+    expect(page.locator("#layer-tree details[data-group=other] [data-layer^=ledger_]")).to_have_count(0)

@@ -5,7 +5,7 @@ import * as maplibregl from 'maplibre-gl';
 import { auth, getJSON, postJSON, request, tileJsonUrl, ApiError } from './api.js';
 import { Sketch } from './draw.js';
 import { Review } from './review.js';
-import { BACKGROUND, LAYER_GROUPS, ORDER, DEFAULT_HIDDEN, styleLayers, swatch } from './style.js';
+import { BACKGROUND, LAYER_GROUPS, LEDGER_PREFIX, ORDER, hiddenByDefault, styleLayers, swatch } from './style.js';
 import {
   $, h, fmt, debounce, dayNumber, isoOfDay, todayIso, geometryBounds, fieldLabel,
   STATUS_LABELS, ROLE_LABELS,
@@ -192,11 +192,17 @@ function buildLayerTree() {
   const tree = $('#layer-tree');
   tree.replaceChildren();
   const known = new Set(LAYER_GROUPS.flatMap((g) => g.layers));
-  const groups = [...LAYER_GROUPS, { id: 'other', title: '其他', layers: state.layers.map((l) => l.name).filter((n) => !known.has(n)) }];
+  const rest = state.layers.filter((l) => !known.has(l.name));
+  const ledger = rest.filter((l) => l.name.startsWith(LEDGER_PREFIX));
+  const groups = [
+    ...LAYER_GROUPS,
+    { id: 'ledger', title: '用地台账', closed: true, layers: ledger.filter((l) => l.bounds).map((l) => l.name) },
+    { id: 'other', title: '其他', layers: rest.filter((l) => !l.name.startsWith(LEDGER_PREFIX)).map((l) => l.name) },
+  ];
   for (const group of groups) {
     const members = group.layers.map((n) => state.byName[n]).filter(Boolean);
     if (!members.length) continue;
-    tree.append(h('details', { class: 'layer-group', open: true, dataset: { group: group.id } },
+    tree.append(h('details', { class: 'layer-group', open: !group.closed, dataset: { group: group.id } },
       h('summary', {}, group.title),
       h('ul', {}, members.map(layerItem))));
   }
@@ -205,7 +211,7 @@ function buildLayerTree() {
 }
 
 function layerItem(layer) {
-  const checkbox = h('input', { type: 'checkbox', checked: !DEFAULT_HIDDEN.has(layer.name), dataset: { layer: layer.name },
+  const checkbox = h('input', { type: 'checkbox', checked: !hiddenByDefault(layer.name), dataset: { layer: layer.name },
     'aria-label': layer.title || layer.name });
   checkbox.addEventListener('change', () => setVisible(layer.name, checkbox.checked));
   const editions = layer.versioned ? h('ul', { class: 'editions', 'aria-label': `${layer.title} 规划版本` },

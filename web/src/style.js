@@ -55,6 +55,10 @@ export const LAYER_GROUPS = [
 ];
 
 export const DEFAULT_HIDDEN = new Set(['zones']);
+// Ledger records (用地台账) are layers named ledger_<kind>; on the map they start hidden, in their own
+// group; kinds without geometry (quotas, progress events…) belong to the ledger page only.
+export const LEDGER_PREFIX = 'ledger_';
+export const hiddenByDefault = (name) => DEFAULT_HIDDEN.has(name) || name.startsWith(LEDGER_PREFIX);
 
 // Bottom-to-top drawing order; layers not named here go between survey and the control lines.
 export const ORDER = ['survey', '*', 'zones', 'permanent_farmland', 'eco_redline', 'dev_boundary', 'towns', 'sites'];
@@ -72,7 +76,7 @@ export const zoneColour = matchExpr(['to-string', ['get', 'zone_type']], ZONE_CO
 /** The MapLibre style layers drawing one guotu layer (all with ids starting with `${name}-`). */
 export function styleLayers(name, geometryType) {
   const src = { source: name, 'source-layer': name };
-  const visibility = DEFAULT_HIDDEN.has(name) ? 'none' : 'visible';
+  const visibility = hiddenByDefault(name) ? 'none' : 'visible';
   const layout = { visibility };
   const lineJoin = { visibility, 'line-join': 'round' };
   switch (name) {
