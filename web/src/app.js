@@ -2,13 +2,14 @@
 // date, identify, attribute table, compliance review and measuring. Figures come from the server.
 
 import * as maplibregl from 'maplibre-gl';
-import { auth, getJSON, postJSON, request, tileJsonUrl, ApiError } from './api.js';
+import { auth, getJSON, postJSON, tileJsonUrl, ApiError } from './api.js';
+import { bindLogin, openLogin, restoreLogin } from './login.js';
 import { Sketch } from './draw.js';
 import { Review } from './review.js';
 import { BACKGROUND, LAYER_GROUPS, LEDGER_PREFIX, ORDER, hiddenByDefault, styleLayers, swatch } from './style.js';
 import {
   $, h, fmt, debounce, dayNumber, isoOfDay, todayIso, geometryBounds, fieldLabel,
-  STATUS_LABELS, ROLE_LABELS,
+  STATUS_LABELS,
 } from './util.js';
 
 maplibregl.setWorkerUrl(new URL('./maplibre-gl-worker.js', import.meta.url).href);
@@ -48,7 +49,7 @@ function status(message, kind = 'info') {
 // ---------------------------------------------------------------- start
 async function main() {
   bindTabs();
-  bindLogin();
+  bindLogin(onLoginChange);
   let layers;
   try {
     layers = await getJSON('/api/layers');
@@ -507,66 +508,14 @@ function bindMeasure() {
 }
 
 // ---------------------------------------------------------------- login
-function showUser() {
-  const user = auth.user;
-  const name = $('#user-name');
-  if (user) {
-    const roles = (user.roles || []).map((r) => ROLE_LABELS[r] || r).join('、');
-    name.textContent = `${user.display_name || user.name}（${roles || '无角色'}）`;
-    name.title = user.name;
-  } else {
-    name.textContent = '未登录';
-    name.title = '';
+// The login box is shared with the ledger page (login.js); here a login may reload the page, when it
+// was asked for because reading needs one.
+function onLoginChange(user) {
+  if (user && state.reloadAfterLogin) {
+    window.location.reload();
+    return;
   }
-  $('#login-open').hidden = !!user;
-  $('#logout').hidden = !user;
-}
-
-function openLogin() {
-  const dialog = $('#login-dialog');
-  $('#login-error').textContent = '';
-  if (!dialog.open) dialog.showModal();
-  $('#login-user').focus();
-}
-
-function bindLogin() {
-  const dialog = $('#login-dialog');
-  $('#login-open').addEventListener('click', openLogin);
-  $('#login-cancel').addEventListener('click', () => dialog.close());
-  $('#login-form').addEventListener('submit', async (e) => {
-    e.preventDefault();
-    try {
-      const r = await postJSON('/api/auth/login', { username: $('#login-user').value, password: $('#login-pass').value });
-      auth.set(r.token, r.user);
-      $('#login-pass').value = '';
-      dialog.close();
-      if (state.reloadAfterLogin) {
-        window.location.reload();
-        return;
-      }
-      showUser();
-      status(`已登录：${r.user.display_name || r.user.name}`);
-    } catch (err) {
-      $('#login-error').textContent = err instanceof ApiError && err.status === 401 ? `登录失败：${err.message}` : err.message;
-    }
-  });
-  $('#logout').addEventListener('click', async () => {
-    try { await request('/api/auth/logout', { method: 'POST' }); } catch { /* the token is dropped anyway */ }
-    auth.set(null, null);
-    showUser();
-    status('已退出登录');
-  });
-}
-
-async function restoreLogin() {
-  if (!auth.token) { showUser(); return; }
-  try {
-    const me = await getJSON('/api/auth/me');
-    auth.user = me.user || me;
-  } catch {
-    auth.set(null, null);
-  }
-  showUser();
+  status(user ? `已登录：${user.display_name || user.name}` : '已退出登录');
 }
 
 main().catch((err) => {
