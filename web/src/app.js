@@ -1,18 +1,17 @@
 // 国土空间"一张图": the county's layers from its own vector tiles (no basemap, no CDN), editions by
 // date, identify, attribute table, compliance review and measuring. Figures come from the server.
 
-import * as maplibregl from 'maplibre-gl';
+import { createBaseMap } from './basemap.js';
 import { auth, getJSON, postJSON, tileJsonUrl, ApiError } from './api.js';
 import { bindLogin, openLogin, restoreLogin } from './login.js';
 import { Sketch } from './draw.js';
 import { Review } from './review.js';
-import { BACKGROUND, LAYER_GROUPS, LEDGER_PREFIX, ORDER, hiddenByDefault, styleLayers, swatch } from './style.js';
+import { LAYER_GROUPS, LEDGER_PREFIX, ORDER, hiddenByDefault, styleLayers, swatch } from './style.js';
 import {
   $, h, fmt, debounce, dayNumber, isoOfDay, todayIso, geometryBounds, fieldLabel,
   STATUS_LABELS,
 } from './util.js';
 
-maplibregl.setWorkerUrl(new URL('./maplibre-gl-worker.js', import.meta.url).href);
 
 const PAGE_SIZE = 20;
 const DEFAULT_BOUNDS = [[120.94, 30.47], [121.34, 30.87]];
@@ -97,33 +96,9 @@ function orderedLayers() {
 }
 
 function createMap() {
-  const map = new maplibregl.Map({
-    container: 'map',
-    style: {
-      version: 8,
-      sources: {},
-      layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND } }],
-    },
-    bounds: countyBounds(),
-    fitBoundsOptions: { padding: 20 },
-    attributionControl: false,
-    localIdeographFontFamily: '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif',
-    transformRequest: (url) => {
-      if (auth.token && new URL(url, window.location.href).origin === window.location.origin) {
-        return { url, headers: { Authorization: `Bearer ${auth.token}` } };
-      }
-      return { url };
-    },
-  });
+  const map = createBaseMap('map', countyBounds(), (message) => status(message, 'error'));
   app.map = map;
   window.guotuMap = map;
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-  map.on('error', (e) => {
-    const message = e.error?.message || String(e.error || e);
-    console.error(`地图错误：${message}`);
-    status(`地图错误：${message}`, 'error');
-  });
   return new Promise((resolve) => {
     map.on('load', () => {
       for (const layer of orderedLayers()) {

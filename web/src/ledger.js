@@ -5,13 +5,12 @@
 // The view and its parameters live in the address (#records?kind=supply&status=idle&date=…), so a view
 // can be linked to and the browser's back button works.
 
-import * as maplibregl from 'maplibre-gl';
+import { createBaseMap } from './basemap.js';
 import { auth, getJSON, request, tileJsonUrl, ApiError } from './api.js';
 import { bindLogin, openLogin, restoreLogin } from './login.js';
-import { BACKGROUND, styleLayers } from './style.js';
+import { styleLayers } from './style.js';
 import { $, h, fmt, todayIso, collectionBounds } from './util.js';
 
-maplibregl.setWorkerUrl(new URL('./maplibre-gl-worker.js', import.meta.url).href);
 
 const PAGE_SIZE = 20;
 const EMPTY = { type: 'FeatureCollection', features: [] };
@@ -507,29 +506,9 @@ function countyBounds() {
 }
 
 function createMap() {
-  const map = new maplibregl.Map({
-    container: 'map',
-    style: { version: 8, sources: {}, layers: [{ id: 'background', type: 'background', paint: { 'background-color': BACKGROUND } }] },
-    bounds: countyBounds(),
-    fitBoundsOptions: { padding: 20 },
-    attributionControl: false,
-    localIdeographFontFamily: '"Noto Sans CJK SC", "Noto Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif',
-    transformRequest: (url) => {
-      if (auth.token && new URL(url, window.location.href).origin === window.location.origin) {
-        return { url, headers: { Authorization: `Bearer ${auth.token}` } };
-      }
-      return { url };
-    },
-  });
+  const map = createBaseMap('map', countyBounds(), (message) => status(message, 'error'));
   state.map = map;
   window.ledgerMap = map;
-  map.addControl(new maplibregl.NavigationControl({ showCompass: false }), 'top-left');
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
-  map.on('error', (e) => {
-    const message = e.error?.message || String(e.error || e);
-    console.error(`地图错误：${message}`);
-    status(`地图错误：${message}`, 'error');
-  });
   return new Promise((resolve) => {
     map.on('load', () => {
       const date = todayIso();
