@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from guotu.core.errors import GeometryError
 from guotu.core.features import FeatureBatch
-from guotu.core.geometry import area_m2, find_problems, overlay, repair, require_valid
+from guotu.core.geometry import MIN_CHUNK, area_m2, find_problems, overlay, repair, require_valid
 
 E, N = 605000.0, 3398000.0
 
@@ -112,3 +112,24 @@ def test_overlap_never_exceeds_the_site_area(
     site_area = float(shapely.area(s))
     assert (ov.area_m2 <= site_area * (1 + 1e-12)).all()
     assert ov.area_m2.sum() <= site_area * (1 + 1e-9)
+
+
+def test_overlay_on_threads_equals_one_thread_and_skips_touching_pairs() -> None:
+    rng = np.random.default_rng(3)
+    x, y = rng.uniform(0, 5000, 6000), rng.uniform(0, 5000, 6000)
+    left = shapely.box(E + x, N + y, E + x + rng.uniform(5, 80, 6000), N + y + rng.uniform(5, 80, 6000))
+    grid = np.array([shapely.box(E + i, N + j, E + i + 250, N + j + 250)
+                     for i in range(0, 5000, 250) for j in range(0, 5000, 250)])
+    one = overlay(left, grid, keep_geometry=True, workers=1)
+    two = overlay(left, grid, keep_geometry=True, workers=2)
+    tree = shapely.STRtree(grid)
+    li, ri = tree.query(left, predicate="intersects")
+    assert (~shapely.covers(grid[ri], left[li])).sum() >= 2 * MIN_CHUNK  # the cut pairs fill two threads
+    assert np.array_equal(one.left, two.left) and np.array_equal(one.right, two.right)
+    assert np.array_equal(one.area_m2, two.area_m2)
+    # the same totals as a plain intersection of every intersecting pair
+    plain = shapely.area(shapely.intersection(left[li], grid[ri]))
+    assert one.area_m2.sum() == pytest.approx(plain.sum(), rel=1e-12)
+    # a grid cell against the block made of its neighbours only touches it: no pair
+    block = shapely.union_all(grid[1:3])
+    assert len(overlay(grid[:1], np.array([block])).area_m2) == 0

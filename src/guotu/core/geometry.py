@@ -7,7 +7,9 @@ the county's projected CGCS2000 zone; overlay is an STRtree query followed by ar
 
 from __future__ import annotations
 
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -247,6 +249,21 @@ def _polygonal(geoms: GeomArray) -> GeomArray:
     return out
 
 
+MIN_CHUNK = 1000  # pairs per thread below which threads cost more than they save
+
+
+def _map_chunks(fn: Any, n: int, workers: int | None, dtype: Any) -> npt.NDArray[Any]:
+    """``fn`` applied to index chunks of ``range(n)`` on worker threads, results concatenated in order."""
+    if n == 0:
+        return np.empty(0, dtype=dtype)
+    count = max(1, min(workers or os.cpu_count() or 1, 8, n // MIN_CHUNK))
+    chunks = np.array_split(np.arange(n), count)
+    if count == 1:
+        return np.asarray(fn(chunks[0]), dtype=dtype)
+    with ThreadPoolExecutor(count) as executor:
+        return np.concatenate([np.asarray(r, dtype=dtype) for r in executor.map(fn, chunks)])
+
+
 def to_metric(geoms: GeomArray, epsg: int, policy: GeometryPolicy = DEFAULT_POLICY) -> GeomArray:
     """Geometries in the county's metric zone (the only place areas are computed)."""
     return transform_geometries(np.asarray(geoms, dtype=object), epsg, policy.metric_epsg)
@@ -273,11 +290,15 @@ class Overlay:
     geometry: GeomArray | None
 
 
-def overlay(left: GeomArray, right: GeomArray, keep_geometry: bool = False) -> Overlay:
+def overlay(
+    left: GeomArray, right: GeomArray, keep_geometry: bool = False, workers: int | None = None
+) -> Overlay:
     """Every intersecting (left, right) pair with its overlap area: STRtree query, then arrays.
 
-    Pairs whose left geometry lies wholly inside the right one take the left area without an
-    intersection. Pairs that only touch (zero area) are dropped.
+    Pairs are sorted out with prepared predicates before any overlay: a left geometry covered by the
+    right one takes its own area; pairs that only touch (shared edges, as between a survey patch and
+    the farmland block made of its neighbours) are dropped; only the rest are intersected, in chunks
+    on ``workers`` threads (GEOS releases the GIL). Pairs with zero overlap area are dropped.
 
     >>> import shapely, numpy as np
     >>> a = np.array([shapely.box(0, 0, 10, 10)]); b = np.array([shapely.box(5, 0, 20, 10), shapely.box(30, 0, 40, 1)])
@@ -292,11 +313,20 @@ def overlay(left: GeomArray, right: GeomArray, keep_geometry: bool = False) -> O
     tree = shapely.STRtree(right)
     li, ri = tree.query(left, predicate="intersects")
     shapely.prepare(right)
-    inside = shapely.contains_properly(right[ri], left[li])
+    # Prepared predicates stay on this thread: GEOS builds a prepared geometry's index lazily, on
+    # first use, and two threads doing that at once crash.
+    covered = np.asarray(shapely.covers(right[ri], left[li]), dtype=bool)
+    rest = np.flatnonzero(~covered)
+    touching = np.asarray(shapely.touches(right[ri[rest]], left[li[rest]]), dtype=bool)
+    cut = rest[~touching]
     pieces = np.empty(len(li), dtype=object)
-    pieces[inside] = left[li[inside]]
-    pieces[~inside] = shapely.intersection(left[li[~inside]], right[ri[~inside]])
-    areas = shapely.area(pieces)
+    pieces[covered] = left[li[covered]]
+    pieces[cut] = _map_chunks(lambda ix: shapely.intersection(left[li[cut[ix]]], right[ri[cut[ix]]]), len(cut),
+                              workers, object)
+    areas = np.zeros(len(li))
+    done = np.flatnonzero(covered)
+    areas[done] = shapely.area(pieces[done])
+    areas[cut] = shapely.area(pieces[cut])
     keep = areas > 0
     return Overlay(
         li[keep].astype(np.intp),
