@@ -96,6 +96,15 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--limit", type=int, default=None)
     e.add_argument("--encoding", default=None)
 
+    o = sub.add_parser("overlay", help="area of each group of SRC inside each group of OVERLAY (m², mu)")
+    o.add_argument("source", help="FILE or FILE.gpkg:LAYER")
+    o.add_argument("other", metavar="overlay", help="FILE or FILE.gpkg:LAYER")
+    o.add_argument("--group-by", default=None, help="field of SRC to group by (e.g. land_class)")
+    o.add_argument("--overlay-group", default=None, help="field of OVERLAY to group by")
+    o.add_argument("--engine", choices=("local",), default="local",
+                   help="local (this process, all cores); a Dask engine comes with issue #5")
+    o.add_argument("--json", action="store_true")
+
     k = sub.add_parser("codes", help="print a land classification as CSV")
     k.add_argument("edition", help="ydyh-2023 or gbt21010-2017")
 
@@ -260,6 +269,21 @@ def _cmd_export(args: argparse.Namespace) -> int:
     finally:
         store.close()
     print(tr("cli.exported", count=n, layer=args.layer, path=args.out))
+    return 0
+
+
+def _cmd_overlay(args: argparse.Namespace) -> int:
+    from guotu.onemap.overlay_cmd import overlay_files
+
+    result = overlay_files(args.source, args.other, group_by=args.group_by, overlay_group=args.overlay_group)
+    doc = result.as_dict()
+    if args.json:
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
+    else:
+        print(f"{doc['total_area_m2']:.2f} m²  {doc['total_area_mu']:.4f} 亩")
+        for g in doc["groups"]:
+            label = " / ".join(str(x) for x in (g["group"], g["overlay_group"]) if x is not None) or "—"
+            print(f"  {label:<24} {g['area_m2']:>16.2f} m² {g['area_mu']:>14.4f} 亩")
     return 0
 
 
@@ -454,7 +478,7 @@ def _cmd_ledger(args: argparse.Namespace) -> int:
 
 _COMMANDS = {
     "demo": _cmd_demo, "check": _cmd_check, "import": _cmd_import, "export": _cmd_export,
-    "codes": _cmd_codes, "validate": _cmd_validate, "layers": _cmd_layers, "copy": _cmd_copy,
+    "codes": _cmd_codes, "overlay": _cmd_overlay, "validate": _cmd_validate, "layers": _cmd_layers, "copy": _cmd_copy,
     "serve": _cmd_serve, "user": _cmd_user, "ledger": _cmd_ledger,
 }
 
