@@ -46,9 +46,8 @@ import numpy as np
 import shapely
 
 from guotu.core.crs import CGCS2000, transform_geometries
-from guotu.core.features import FeatureBatch
-from guotu.ledger.model import Record, get_kind
-from guotu.ledger.repository import ID_FIELD, make_records
+from guotu.ledger.model import Record
+from guotu.ledger.repository import ID_FIELD, make_records, write_records
 from guotu.store import Store
 
 ORIGIN = (596000.0, 3397000.0)  # EPSG:4549, inside Pinghu
@@ -128,16 +127,4 @@ def county_records() -> list[Record]:
 
 def raw_write(store: Store, records: Sequence[Record]) -> None:
     """Write records without any check, as an import that bypassed the ledger would."""
-    by_kind: dict[str, list[Record]] = {}
-    for r in records:
-        by_kind.setdefault(r.kind, []).append(r)
-    existing = {info.name for info in store.layers()}
-    with store.transaction("import") as tx:
-        for kind, group in by_kind.items():
-            spec = get_kind(kind)
-            fields = {ID_FIELD: "TEXT", **spec.field_types}
-            if spec.layer not in existing:
-                tx.create_layer(spec.layer, spec.geometry or "GEOMETRY", fields, title=spec.label_zh)
-            geoms = np.array([r.geometry for r in group], dtype=object)
-            attrs = {ID_FIELD: [r.id for r in group], **{f: [r.get(f) for r in group] for f in spec.field_types}}
-            tx.write(spec.layer, FeatureBatch(geoms, attrs, dict(fields), CGCS2000, [r.id for r in group]))
+    write_records(store, records, "import")
