@@ -1,7 +1,6 @@
 """What only the GeoPackage store does: a file that GDAL reads and writes, SQLite's append-only audit,
 refusing truncated or foreign files. The backend-neutral contract is in test_store.py."""
 
-import datetime as dt
 import sqlite3
 from pathlib import Path
 
@@ -12,23 +11,8 @@ import pytest
 import shapely
 
 from guotu.core.errors import NotFoundError, StoreError
-from guotu.core.features import FeatureBatch
-from guotu.store import Store
 from guotu.store.gpkg import APPLICATION_ID, GpkgStore
-
-
-def squares(n: int, x0: float = 121.0, y0: float = 30.7, size: float = 0.001) -> np.ndarray:
-    xs = x0 + np.arange(n) * size * 1.5
-    return shapely.box(xs, y0, xs + size, y0 + size)
-
-
-def make_layer(store: Store, name: str = "parcels", n: int = 5, versioned: bool = False) -> list[int]:
-    with store.transaction("tester") as tx:
-        tx.create_layer(name, "MULTIPOLYGON", {"name": "TEXT", "grade": "INTEGER", "since": "DATE"},
-                        title="测试图层", versioned=versioned)
-        batch = FeatureBatch(squares(n), {"name": [f"地块{i}" for i in range(n)], "grade": list(range(n)),
-                                          "since": [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(n)]})
-        return tx.write(name, batch)
+from storetest import make_layer, squares
 
 
 def test_audit_table_is_append_only(tmp_path: Path) -> None:
