@@ -9,7 +9,7 @@ import { Review } from './review.js';
 import { LAYER_GROUPS, LEDGER_PREFIX, ORDER, hiddenByDefault, styleLayers, swatch } from './style.js';
 import {
   $, h, fmt, debounce, dayNumber, isoOfDay, todayIso, geometryBounds, fieldLabel,
-  STATUS_LABELS,
+  STATUS_LABELS, status,
 } from './util.js';
 
 
@@ -36,14 +36,6 @@ const app = {
 window.guotu = app;
 
 // ---------------------------------------------------------------- status line
-let statusTimer = null;
-function status(message, kind = 'info') {
-  const el = $('#status');
-  el.textContent = message;
-  el.className = `status status-${kind}`;
-  clearTimeout(statusTimer);
-  if (message && kind !== 'error') statusTimer = setTimeout(() => { el.textContent = ''; }, 4000);
-}
 
 // ---------------------------------------------------------------- start
 async function main() {

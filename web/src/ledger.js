@@ -9,7 +9,7 @@ import { createBaseMap } from './basemap.js';
 import { auth, getJSON, request, tileJsonUrl, ApiError } from './api.js';
 import { bindLogin, openLogin, restoreLogin } from './login.js';
 import { styleLayers } from './style.js';
-import { $, h, fmt, todayIso, collectionBounds } from './util.js';
+import { $, h, fmt, todayIso, collectionBounds, status } from './util.js';
 
 
 const PAGE_SIZE = 20;
@@ -52,14 +52,6 @@ const state = {
 window.guotuLedger = state;
 
 // ---------------------------------------------------------------- helpers
-let statusTimer = null;
-function status(message, kind = 'info') {
-  const el = $('#status');
-  el.textContent = message;
-  el.className = `status status-${kind}`;
-  clearTimeout(statusTimer);
-  if (message && kind !== 'error') statusTimer = setTimeout(() => { el.textContent = ''; }, 4000);
-}
 
 const townName = (code) => state.towns.find((t) => t.code === code)?.name;
 const townLabel = (code) => (code ? (townName(code) ? `${townName(code)}（${code}）` : code) : '');

@@ -84,3 +84,13 @@ export const fieldLabel = (name) => FIELD_LABELS[name] || name;
 export const STATUS_LABELS = { approved: '现行', draft: '草案', superseded: '已废止' };
 export const VERDICT_LABELS = { pass: '通过', conflict: '冲突', attention: '需关注' };
 export const ROLE_LABELS = { viewer: '浏览', planner: '规划编辑', administrator: '管理员' };
+
+// The status line (#status) of a page: a message that fades after 4 s, errors stay.
+let statusTimer = null;
+export function status(message, kind = 'info') {
+  const el = $('#status');
+  el.textContent = message;
+  el.className = `status status-${kind}`;
+  clearTimeout(statusTimer);
+  if (message && kind !== 'error') statusTimer = setTimeout(() => { el.textContent = ''; }, 4000);
+}
