@@ -5,8 +5,12 @@ development-boundary polygons, EPSG:4549), W1 groups the survey by ``land_class`
 control-line layer (farmland, dev_boundary) and sums the overlap areas in EPSG:4549:
 ``{(layer, land_class): m²}``. Engines, each in its own fresh process (so peak memory is its own):
 
-- **guotu**: ``guotu.core.geometry.overlay`` on shapely arrays, grouping with ``numpy.bincount``
-  (the current engine, unoptimised);
+- **guotu**: ``guotu.core.grouped_overlay.grouped_areas`` (``guotu.core.geometry.overlay`` on shapely
+  arrays, grouping with ``numpy.bincount``), the single-process engine of ``guotu overlay``;
+- **guotu-dask**: guotu's Dask engine (``guotu.core.overlay_dask``, what ``guotu overlay --engine dask``
+  runs): a LocalCluster of 2 single-thread worker processes, the survey cut into Hilbert-ordered
+  partitions of ≤ 25,000 cells spread over the workers, each control layer sent to every worker once,
+  guotu's own kernel per partition, per-group sums added up. Its answer must equal guotu's to 1e-9;
 - **geopandas**: ``geopandas.overlay(how="intersection")``, ``area``, ``groupby``;
 - **postgis**: the local PostgreSQL (database guotu_test), tables COPYed into a temporary schema, GiST
   indexes, ANALYZE, ``max_parallel_workers_per_gather = 2``, one SQL (ST_Intersects join,
@@ -20,11 +24,14 @@ control-line layer (farmland, dev_boundary) and sums the overlap areas in EPSG:4
 Loading (COPY, index builds, scatter, persist) is set-up, timed separately and not part of W1. All
 answers are compared with guotu's per group (1e-6 relative; groups under 1 m² in both are ignored)
 before any time is reported; the run stops on a disagreement. Peak memory is the peak RSS (VmHWM,
-reset before each repeat) of the engine's process, plus the dask workers' for dask; PostgreSQL's
-server processes are not counted.
+reset before each repeat) of the engine's process, plus the dask workers' for dask and guotu-dask
+(whose largest worker is also reported alone); PostgreSQL's server processes are not counted.
 
     .venv/bin/python bench/overlay_bench.py --sizes 20000 200000 [--repeat 3] [--seed 2024]
-        [--engines guotu geopandas postgis duckdb dask] [--profile]
+        [--engines guotu guotu-dask geopandas postgis duckdb dask] [--profile]
+
+Without ``--engines``, engines are skipped at sizes beyond ``MAX_CELLS`` (they would not finish in
+reasonable time or memory on this machine); naming them in ``--engines`` runs them anyway.
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import argparse
 import contextlib
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import platform
@@ -47,7 +55,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-ENGINES = ("guotu", "geopandas", "postgis", "duckdb", "dask")
+ENGINES = ("guotu", "guotu-dask", "geopandas", "postgis", "duckdb", "dask")
+# Largest survey each peer runs at unless named in --engines: dask-geopandas needed 3.6 GB at 200k
+# (≈ 36 GB at 2M); geopandas.overlay, PostGIS and DuckDB would take minutes per repeat at 2M.
+MAX_CELLS = {"dask": 200_000, "geopandas": 200_000, "postgis": 200_000, "duckdb": 200_000}
+EXACT_TOL = 1e-9  # guotu-dask against guotu: the same kernel, only the order of the sums differs
 CONTROL = ("farmland", "dev_boundary")
 REL_TOL = 1e-6
 MIN_AREA = 1.0  # m²: groups smaller than this in both answers are only touching pairs
@@ -76,21 +88,60 @@ def peak_mb() -> float:
 
 
 def setup_guotu(county: Any) -> Any:
-    from guotu.core.geometry import overlay
+    from guotu.core.grouped_overlay import encode_groups, grouped_areas
+    from guotu.core.overlay_area import forget
 
     survey = county.survey.geometry.values.to_numpy()
     classes = county.survey["land_class"].to_numpy()
     layers = {name: getattr(county, name).geometry.values.to_numpy() for name in CONTROL}
 
     def run() -> Answer:
-        names, codes = np.unique(classes, return_inverse=True)
+        forget()  # each run flattens the survey's rings afresh (once for both control layers)
+        names, codes = encode_groups(classes)
         out: Answer = {}
         for name, geoms in layers.items():
-            o = overlay(survey, geoms)
-            sums = np.bincount(codes[o.left], weights=o.area_m2, minlength=len(names))
+            sums = grouped_areas(survey, geoms, codes, np.zeros(len(geoms), dtype=np.intp), (len(names), 1))[:, 0]
             out.update({f"{name}|{names[k]}": float(sums[k]) for k in np.flatnonzero(sums)})
         return out
 
+    return run
+
+
+def setup_guotu_dask(county: Any) -> Any:
+    from guotu.core.grouped_overlay import encode_groups
+    from guotu.core.overlay_dask import DaskOverlay, dask_client
+
+    stack = contextlib.ExitStack()
+    client = stack.enter_context(dask_client(None))  # a LocalCluster of 2 single-thread worker processes
+    names, codes = encode_groups(county.survey["land_class"].to_numpy())
+    job = DaskOverlay(client, county.survey.geometry.values.to_numpy(), codes, len(names))
+    handles = {}
+    for name in CONTROL:
+        geoms = getattr(county, name).geometry.values.to_numpy()
+        handles[name] = job.load(geoms, np.zeros(len(geoms), dtype=np.intp), 1)
+    client.run(lambda: None)  # every worker has its data
+
+    def run() -> Answer:
+        out: Answer = {}
+        for name, handle in handles.items():
+            sums = job.run(handle)[:, 0]
+            out.update({f"{name}|{names[k]}": float(sums[k]) for k in np.flatnonzero(sums)})
+        return out
+
+    def worker_peaks() -> list[float]:
+        return [float(v) for v in client.run(peak_mb).values()]
+
+    def worker_peak() -> float:
+        return sum(worker_peaks())
+
+    def worker_reset() -> None:
+        client.run(reset_peak)
+
+    run.close = stack.close  # type: ignore[attr-defined]
+    run.worker_peak = worker_peak  # type: ignore[attr-defined]
+    run.worker_peaks = worker_peaks  # type: ignore[attr-defined]
+    run.worker_reset = worker_reset  # type: ignore[attr-defined]
+    run.partitions = job.info.partitions  # type: ignore[attr-defined]
     return run
 
 
@@ -222,8 +273,11 @@ def setup_dask(county: Any) -> Any:
             out.update({f"{name}|{k}": v for k, v in total.items()})
         return out
 
+    def worker_peaks() -> list[float]:
+        return [float(v) for v in client.run(peak_mb).values()]
+
     def worker_peak() -> float:
-        return sum(client.run(peak_mb).values())
+        return sum(worker_peaks())
 
     def worker_reset() -> None:
         client.run(reset_peak)
@@ -234,12 +288,14 @@ def setup_dask(county: Any) -> Any:
 
     run.close = close  # type: ignore[attr-defined]
     run.worker_peak = worker_peak  # type: ignore[attr-defined]
+    run.worker_peaks = worker_peaks  # type: ignore[attr-defined]
     run.worker_reset = worker_reset  # type: ignore[attr-defined]
     return run
 
 
 SETUP = {
     "guotu": setup_guotu,
+    "guotu-dask": setup_guotu_dask,
     "geopandas": setup_geopandas,
     "postgis": setup_postgis,
     "duckdb": setup_duckdb,
@@ -257,6 +313,7 @@ def worker(engine: str, size: int, seed: int, repeat: int) -> dict[str, Any]:
     run = SETUP[engine](county)
     setup_s = time.perf_counter() - t
     times, peaks, answer = [], [], {}
+    per_worker: list[float] = []
     try:
         for _ in range(repeat):
             reset_peak()
@@ -267,22 +324,50 @@ def worker(engine: str, size: int, seed: int, repeat: int) -> dict[str, Any]:
             times.append(time.perf_counter() - t)
             peak = peak_mb() + (run.worker_peak() if hasattr(run, "worker_peak") else 0.0)
             peaks.append(peak)
+            if hasattr(run, "worker_peaks"):
+                per_worker = [max(a, b) for a, b in zip(per_worker or run.worker_peaks(), run.worker_peaks(),
+                                                         strict=True)]
     finally:
         if hasattr(run, "close"):
             run.close()
     return {"engine": engine, "size": size, "setup_s": setup_s, "times_s": times, "median_s": statistics.median(times),
-            "peak_rss_mb": max(peaks), "rss_after_load_mb": base, "answer": answer}
+            "peak_rss_mb": max(peaks), "rss_after_load_mb": base, "worker_peak_mb": per_worker,
+            "partitions": getattr(run, "partitions", None), "answer": answer}
 
 
-def compare(ref: Answer, other: Answer) -> list[str]:
+def compare(ref: Answer, other: Answer, tol: float = REL_TOL) -> list[str]:
     bad = []
     for key in sorted(set(ref) | set(other)):
         a, b = ref.get(key, 0.0), other.get(key, 0.0)
         if max(abs(a), abs(b)) < MIN_AREA:
             continue
-        if abs(a - b) > REL_TOL * max(abs(a), abs(b)):
+        if abs(a - b) > tol * max(abs(a), abs(b)):
             bad.append(f"{key}: guotu {a:.6f} vs {b:.6f} (rel {abs(a - b) / max(abs(a), abs(b)):.2e})")
     return bad
+
+
+def county_rows(size: int, seed: int) -> dict[str, int]:
+    """Rows per layer, from the cached files' metadata; a missing county is built in a child process
+    (so this one does not keep gigabytes of it while the engines run)."""
+    import pyarrow.parquet as pq
+
+    from synth import paths
+
+    files = paths(size, seed)
+    if not all(p.exists() for p in files.values()):
+        subprocess.run([sys.executable, str(HERE / "synth.py"), "--sizes", str(size), "--seed", str(seed)], check=True)
+    return {name: pq.read_metadata(p).num_rows for name, p in files.items()}
+
+
+def scaling(report: dict[str, Any]) -> None:
+    """Time and memory growth between the sizes of this run, per engine (issue #5: ≤ 11× from 200k to 2M)."""
+    sizes = sorted(report["sizes"], key=int)
+    for lo, hi in itertools.pairwise(sizes):
+        for engine, r in report["sizes"][hi]["engines"].items():
+            base = report["sizes"][lo]["engines"].get(engine)
+            if base:
+                print(f"{engine}: {int(lo):,} → {int(hi):,} cells ({int(hi) / int(lo):.0f}× the data): "
+                      f"time × {r['median_s'] / base['median_s']:.2f}")
 
 
 def profile_guotu(size: int, seed: int, top: int = 15) -> str:
@@ -317,8 +402,10 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[20_000])
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--seed", type=int, default=2024)
-    ap.add_argument("--engines", nargs="+", default=list(ENGINES), choices=ENGINES)
+    ap.add_argument("--engines", nargs="+", default=None, choices=ENGINES,
+                    help="engines to run (guotu always runs: it is the reference); default: all that fit the size")
     ap.add_argument("--profile", action="store_true", help="print a cProfile of the guotu run and stop")
+    ap.add_argument("--tag", default="", help="results go to overlay-TAG-DATE.json (e.g. province)")
     ap.add_argument("--worker", choices=ENGINES, help=argparse.SUPPRESS)
     a = ap.parse_args()
     sys.path.insert(0, str(HERE))
@@ -331,18 +418,17 @@ def main() -> None:
             print(profile_guotu(size, a.seed))
         return
 
-    from synth import make_county
-
     report: dict[str, Any] = {"date": dt.date.today().isoformat(), "seed": a.seed, "repeat": a.repeat,
                               "machine": machine(), "sizes": {}}
     rows = []
     for size in a.sizes:
-        county = make_county(size, a.seed)
-        info = {"survey": len(county.survey), "farmland": len(county.farmland),
-                "dev_boundary": len(county.dev_boundary)}
-        del county
+        info = county_rows(size, a.seed)
         results: dict[str, Any] = {}
-        for engine in ["guotu", *[e for e in a.engines if e != "guotu"]]:
+        chosen = a.engines or [e for e in ENGINES if size <= MAX_CELLS.get(e, size)]
+        skipped = [e for e in ENGINES if a.engines is None and e not in chosen]
+        if skipped:
+            print(f"[{size:,}] skipping {', '.join(skipped)} (beyond MAX_CELLS; name them in --engines to run them)")
+        for engine in ["guotu", *[e for e in chosen if e != "guotu"]]:
             print(f"[{size:,}] {engine} ...", flush=True)
             cmd = [sys.executable, __file__, "--worker", engine, "--sizes", str(size),
                    "--seed", str(a.seed), "--repeat", str(a.repeat)]
@@ -351,28 +437,33 @@ def main() -> None:
                 sys.exit(f"{engine} failed at {size}:\n{p.stderr[-3000:]}")
             results[engine] = json.loads(p.stdout.strip().splitlines()[-1])
             r = results[engine]
-            print(f"    setup {r['setup_s']:.2f} s, median {r['median_s']:.3f} s, peak {r['peak_rss_mb']:.0f} MB",
-                  flush=True)
+            workers = f" (per worker {', '.join(f'{w:.0f}' for w in r['worker_peak_mb'])} MB)" \
+                if r["worker_peak_mb"] else ""
+            print(f"    setup {r['setup_s']:.2f} s, median {r['median_s']:.3f} s, peak {r['peak_rss_mb']:.0f} MB"
+                  f"{workers}", flush=True)
         ref = results["guotu"]["answer"]
         for engine, r in results.items():
-            bad = compare(ref, r["answer"])
+            bad = compare(ref, r["answer"], EXACT_TOL if engine == "guotu-dask" else REL_TOL)
             if bad:
                 sys.exit(f"[{size:,}] {engine} disagrees with guotu on {len(bad)} groups:\n  " + "\n  ".join(bad[:20]))
         total = sum(ref.values())
         print(f"[{size:,}] all {len(results)} engines agree on {len(ref)} groups (total {total / 1e6:.4f} km²)")
         g = results["guotu"]["median_s"]
         for engine, r in results.items():
-            rows.append((size, engine, r["median_s"], g / r["median_s"], r["peak_rss_mb"], r["setup_s"]))
+            rows.append((size, engine, r["median_s"], g / r["median_s"], r["peak_rss_mb"],
+                         max(r["worker_peak_mb"], default=None), r["setup_s"]))
         report["sizes"][str(size)] = {"layers": info, "total_m2": total, "groups": len(ref), "engines": {
             e: {k: v for k, v in r.items() if k != "answer"} for e, r in results.items()}}
         report["sizes"][str(size)]["answer"] = ref
 
-    print("\n| cells | engine | W1 median | guotu/peer | peak RSS | set-up (load) |")
-    print("|---:|---|---:|---:|---:|---:|")
-    for size, engine, med, ratio, peak, setup in rows:
-        print(f"| {size:,} | {engine} | {med:.3f} s | {ratio:.2f} | {peak:,.0f} MB | {setup:.1f} s |")
+    print("\n| cells | engine | W1 median | guotu/peer | peak RSS (all processes) | largest worker | set-up (load) |")
+    print("|---:|---|---:|---:|---:|---:|---:|")
+    for size, engine, med, ratio, peak, worker_peak, setup in rows:
+        wp = "—" if worker_peak is None else f"{worker_peak:,.0f} MB"
+        print(f"| {size:,} | {engine} | {med:.3f} s | {ratio:.2f} | {peak:,.0f} MB | {wp} | {setup:.1f} s |")
+    scaling(report)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"overlay-{report['date']}.json"
+    out = RESULTS / f"overlay{'-' + a.tag if a.tag else ''}-{report['date']}.json"
     out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
     print(f"\nwrote {out.relative_to(HERE.parent)}")
 

@@ -101,8 +101,11 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("other", metavar="overlay", help="FILE or FILE.gpkg:LAYER")
     o.add_argument("--group-by", default=None, help="field of SRC to group by (e.g. land_class)")
     o.add_argument("--overlay-group", default=None, help="field of OVERLAY to group by")
-    o.add_argument("--engine", choices=("local",), default="local",
-                   help="local (this process, all cores); a Dask engine comes with issue #5")
+    o.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="local (this process, all cores) or dask (a dask.distributed cluster; docs/cluster.md)")
+    o.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="with --engine dask: the scheduler, e.g. tcp://10.0.0.5:8786 (default: GUOTU_DASK_SCHEDULER, "
+                        "else a local cluster of 2 worker processes)")
     o.add_argument("--json", action="store_true")
 
     k = sub.add_parser("codes", help="print a land classification as CSV")
@@ -275,7 +278,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_overlay(args: argparse.Namespace) -> int:
     from guotu.onemap.overlay_cmd import overlay_files
 
-    result = overlay_files(args.source, args.other, group_by=args.group_by, overlay_group=args.overlay_group)
+    scheduler, timeout = args.scheduler, 10.0
+    if args.engine == "dask":
+        from guotu.api.settings import Settings
+
+        settings = Settings()
+        scheduler = settings.dask_scheduler if scheduler is None else scheduler
+        timeout = settings.dask_connect_timeout_s
+    result = overlay_files(args.source, args.other, group_by=args.group_by, overlay_group=args.overlay_group,
+                           engine=args.engine, scheduler=scheduler, connect_timeout_s=timeout)
     doc = result.as_dict()
     if args.json:
         print(json.dumps(doc, ensure_ascii=False, indent=2))

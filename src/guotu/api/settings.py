@@ -10,7 +10,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     """``GUOTU_DB``, ``GUOTU_HOST``, ``GUOTU_PORT``, ``GUOTU_MAX_UPLOAD_MB``, ``GUOTU_SESSION_HOURS``,
-    ``GUOTU_PUBLIC_READ``, ``GUOTU_LANG``, ``GUOTU_TILE_CACHE_ENTRIES``, ``GUOTU_STATIC_DIR``…"""
+    ``GUOTU_PUBLIC_READ``, ``GUOTU_LANG``, ``GUOTU_TILE_CACHE_ENTRIES``, ``GUOTU_STATIC_DIR``,
+    ``GUOTU_DASK_SCHEDULER``…"""
 
     model_config = SettingsConfigDict(env_prefix="GUOTU_", extra="ignore")
 
@@ -26,6 +27,9 @@ class Settings(BaseSettings):
     tile_max_zoom: int = Field(default=18, ge=0, le=24, description="maxzoom announced in TileJSON")
     max_items: int = Field(default=10_000, ge=1, description="largest page of features (limit)")
     static_dir: str = Field(default="", description="the web page's files (default: guotu/web/static)")
+    dask_scheduler: str = Field(default="", description="Dask scheduler of `guotu overlay --engine dask` "
+                                "(tcp://HOST:8786); empty: a local cluster of 2 worker processes")
+    dask_connect_timeout_s: float = Field(default=10.0, gt=0, description="how long to wait for the Dask scheduler")
 
     @property
     def max_upload_bytes(self) -> int:

@@ -65,6 +65,10 @@ class Problem:
         )
 
 
+_THREADED = 5000  # geometries from which find_problems runs GEOS validity on a thread of its own
+_CHUNK = 25_000  # geometries checked at a time
+
+
 def find_problems(
     geoms: GeomArray, ids: list[Any] | None = None, policy: GeometryPolicy = DEFAULT_POLICY
 ) -> list[Problem]:
@@ -77,6 +81,13 @@ def find_problems(
     """
     geoms = np.asarray(geoms, dtype=object)
     ids = list(range(1, len(geoms) + 1)) if ids is None else ids
+    if len(geoms) > _CHUNK:  # each record is checked on its own: chunks keep the arrays in cache
+        return [p for lo in range(0, len(geoms), _CHUNK)
+                for p in _find_problems(geoms[lo : lo + _CHUNK], ids[lo : lo + _CHUNK], policy)]
+    return _find_problems(geoms, ids, policy)
+
+
+def _find_problems(geoms: GeomArray, ids: list[Any], policy: GeometryPolicy) -> list[Problem]:
     found: dict[int, list[Problem]] = {}
     missing = shapely.is_missing(geoms)
     for row in np.flatnonzero(missing).tolist():
@@ -87,11 +98,14 @@ def find_problems(
     for row in np.flatnonzero(empty).tolist():
         found.setdefault(row, []).append(Problem(ids[row], "empty"))
     ok = present & ~empty
-    # Spikes and duplicate points first: they explain many GEOS self-intersections more precisely.
-    for row, kind, where, severity in _ring_defects(geoms, ok, policy):
-        found.setdefault(row, []).append(Problem(ids[row], kind, where, severity))
     reasons = np.full(len(geoms), "Valid Geometry", dtype=object)
-    reasons[ok] = shapely.is_valid_reason(geoms[ok])
+    # GEOS validity on a second thread (it releases the GIL) while the ring checks run on this one.
+    with ThreadPoolExecutor(1) as executor:
+        valid = executor.submit(shapely.is_valid_reason, geoms[ok]) if ok.sum() >= _THREADED else None
+        # Spikes and duplicate points first: they explain many GEOS self-intersections more precisely.
+        for row, kind, where, severity in _ring_defects(geoms, ok, policy):
+            found.setdefault(row, []).append(Problem(ids[row], kind, where, severity))
+        reasons[ok] = shapely.is_valid_reason(geoms[ok]) if valid is None else valid.result()
     for row in np.flatnonzero(reasons != "Valid Geometry").tolist():
         reason_kind, at = _parse_reason(str(reasons[row]))
         if any(p.kind == "spike" for p in found.get(row, [])) and reason_kind in (
@@ -110,6 +124,27 @@ def _parse_reason(reason: str) -> tuple[str, tuple[float, float] | None]:
     return _GEOS_KINDS.get(text, "invalid"), where
 
 
+def _ring_coordinates(
+    polys: GeomArray, rows: npt.NDArray[np.intp]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+    """Every ring's coordinates (closed), the ring of each coordinate and the row of each ring.
+
+    A polygon without holes (the usual case) is its one ring: its coordinates are read directly,
+    without building part and ring geometries; other polygons and multipolygons are split.
+    """
+    simple = (shapely.get_type_id(polys) == 3) & (shapely.get_num_interior_rings(polys) == 0)
+    coords, ring_of = shapely.get_coordinates(polys[simple], return_index=True)
+    ring_row = rows[simple]
+    if not simple.all():
+        parts, part_geom = shapely.get_parts(polys[~simple], return_index=True)
+        rings, ring_part = shapely.get_rings(parts, return_index=True)
+        more, more_ring = shapely.get_coordinates(rings, return_index=True)
+        coords = np.concatenate([coords, more])
+        ring_of = np.concatenate([ring_of, more_ring + len(ring_row)])
+        ring_row = np.concatenate([ring_row, rows[~simple][part_geom[ring_part]]])
+    return coords, ring_of, ring_row
+
+
 def _ring_defects(
     geoms: GeomArray, mask: npt.NDArray[np.bool_], policy: GeometryPolicy
 ) -> list[tuple[int, str, tuple[float, float], str]]:
@@ -122,10 +157,7 @@ def _ring_defects(
     polys, idx = polys[is_poly], idx[is_poly]
     if idx.size == 0:
         return []
-    parts, part_geom = shapely.get_parts(polys, return_index=True)
-    rings, ring_part = shapely.get_rings(parts, return_index=True)
-    ring_geom = idx[part_geom[ring_part]]
-    coords, ring_of = shapely.get_coordinates(rings, return_index=True)
+    coords, ring_of, ring_geom = _ring_coordinates(polys, idx)
     out: list[tuple[int, str, tuple[float, float], str]] = []
     if len(coords) < 2:
         return out
@@ -135,29 +167,33 @@ def _ring_defects(
         where = (float(coords[k, 0]), float(coords[k, 1]))
         out.append((int(ring_geom[ring_of[k]]), "duplicate_points", where, FIXABLE))
     # Spikes: drop the closing point and duplicates, then look at each vertex's two neighbours.
-    starts = np.r_[0, np.flatnonzero(~same_ring) + 1]
     keep = np.ones(len(coords), dtype=bool)
-    ends = np.r_[starts[1:], len(coords)] - 1
-    keep[ends] = False  # the closing point repeats the first
+    keep[np.flatnonzero(~same_ring)] = False  # the closing point of each ring repeats its first
+    keep[-1] = False
     keep[1:][dup] = False
     c, r = coords[keep], ring_of[keep]
     if len(c) < 3:
         return out
-    first = np.r_[True, r[1:] != r[:-1]]
-    last = np.r_[r[1:] != r[:-1], True]
-    pos = np.arange(len(c))
-    ring_start = np.maximum.accumulate(np.where(first, pos, 0))
-    ring_end = np.minimum.accumulate(np.where(last, pos, len(c) - 1)[::-1])[::-1]
-    prev = np.where(first, ring_end, pos - 1)
-    nxt = np.where(last, ring_start, pos + 1)
+    brk = np.flatnonzero(r[1:] != r[:-1]) + 1
+    ring_start = np.r_[0, brk]
+    ring_end = np.r_[brk - 1, len(c) - 1]
+    prev = np.arange(-1, len(c) - 1)
+    prev[ring_start] = ring_end
+    nxt = np.arange(1, len(c) + 1)
+    nxt[ring_end] = ring_start
     a = c[prev] - c
     b = c[nxt] - c
     cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-    dot = (a * b).sum(axis=1)
-    angle = np.degrees(np.abs(np.arctan2(cross, dot)))
+    dot = (a * b).sum(axis=1)  # (not a0*b0 + a1*b1: the sum gives +0.0 for zero vectors, which arctan2 needs)
+    # Only vertices whose angle may be under the limit get the exact angle (a superset, by a margin).
+    if policy.spike_angle_deg < 45:
+        near = np.flatnonzero((dot >= 0) & (np.abs(cross) <= np.tan(np.radians(2 * policy.spike_angle_deg)) * dot))
+    else:
+        near = np.arange(len(c))
+    angle = np.degrees(np.abs(np.arctan2(cross[near], dot[near])))
     counts = np.bincount(r, minlength=int(r.max()) + 1)
-    spike = (angle < policy.spike_angle_deg) & (counts[r] >= 3)
-    for k in np.flatnonzero(spike):
+    spike = near[(angle < policy.spike_angle_deg) & (counts[r[near]] >= 3)]
+    for k in spike:
         out.append((int(ring_geom[r[k]]), "spike", (float(c[k, 0]), float(c[k, 1])), ERROR))
     return out
 
@@ -290,14 +326,38 @@ class Overlay:
     geometry: GeomArray | None
 
 
+def _polygonal_only(geoms: GeomArray) -> bool:
+    types = shapely.get_type_id(geoms)
+    return bool(np.all((types == 3) | (types == 6)))
+
+
+def _overlay_areas(
+    left: GeomArray, right: GeomArray, li: npt.NDArray[np.intp], ri: npt.NDArray[np.intp], workers: int | None
+) -> Overlay:
+    """Areas only: the compiled kernel of :mod:`guotu.core.overlay_area`, GEOS for the pairs it is unsure of."""
+    from guotu.core.overlay_area import pair_areas  # compiled on first use; cached on disk after
+
+    areas, exact = pair_areas(left, right, li, ri)
+    unsure = np.flatnonzero(~exact)
+    areas[unsure] = _map_chunks(
+        lambda ix: shapely.area(shapely.intersection(left[li[unsure[ix]]], right[ri[unsure[ix]]])),
+        len(unsure), workers, np.float64)
+    keep = areas > 0
+    return Overlay(li[keep].astype(np.intp), ri[keep].astype(np.intp), areas[keep], None)
+
+
 def overlay(
     left: GeomArray, right: GeomArray, keep_geometry: bool = False, workers: int | None = None
 ) -> Overlay:
     """Every intersecting (left, right) pair with its overlap area: STRtree query, then arrays.
 
-    Pairs are sorted out with prepared predicates before any overlay: a left geometry covered by the
-    right one takes its own area; pairs that only touch (shared edges, as between a survey patch and
-    the farmland block made of its neighbours) are dropped; only the rest are intersected, in chunks
+    When only areas are wanted (``keep_geometry=False``, polygons on both sides), the pairs of the
+    tree's box query go to the compiled kernel of :mod:`guotu.core.overlay_area`, which
+    measures each overlap from the rings on all cores and hands back to GEOS only the pairs whose
+    arithmetic it cannot certify. Otherwise pairs are sorted out with prepared predicates before any
+    overlay: a left geometry covered by the right one takes its own area; pairs that only touch (shared
+    edges, as between a survey patch and the farmland block made of its neighbours) are dropped; only
+    the rest are intersected, in chunks
     on ``workers`` threads (GEOS releases the GIL). Pairs with zero overlap area are dropped.
 
     >>> import shapely, numpy as np
@@ -311,6 +371,9 @@ def overlay(
     if len(left) == 0 or len(right) == 0:
         return Overlay(empty_i, empty_i, np.empty(0), np.empty(0, dtype=object) if keep_geometry else None)
     tree = shapely.STRtree(right)
+    if not keep_geometry and _polygonal_only(left) and _polygonal_only(right):
+        li, ri = tree.query(left)
+        return _overlay_areas(left, right, li, ri, workers)
     li, ri = tree.query(left, predicate="intersects")
     shapely.prepare(right)
     # Prepared predicates stay on this thread: GEOS builds a prepared geometry's index lazily, on
