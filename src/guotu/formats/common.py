@@ -59,7 +59,11 @@ def batch_from_wkb(
         raise FormatError("formats.missing_geometry", source=source, record=missing[0])
     attrs: dict[str, list[Any]] = {}
     for name, col in zip(fields, columns, strict=True):
-        attrs[name] = [_plain(v) for v in col]
+        values = col.tolist() if isinstance(col, np.ndarray) and col.dtype == object else None
+        if values is not None and all(type(v) is str for v in values):
+            attrs[name] = values  # text: _plain would return every value as it is
+        else:
+            attrs[name] = [_plain(v) for v in col]
     return FeatureBatch(np.asarray(geoms, dtype=object), attrs, {}, epsg, list(ids))
 
 

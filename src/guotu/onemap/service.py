@@ -9,18 +9,20 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import shapely
 
-from guotu.core.crs import CGCS2000
 from guotu.core.errors import InputError
 from guotu.core.features import FeatureBatch
 from guotu.core.geometry import ERROR, RepairNote, find_problems, repair, require_valid
 from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
 from guotu.formats import read_features, split_layer, write_features
-from guotu.onemap.compliance import Review, review_site
 from guotu.store.base import Store
+
+if TYPE_CHECKING:  # the review's modules load only when a review runs, not for an import
+    from guotu.onemap.compliance import Review
 
 _GEOMETRY_TYPE = {0: "POINT", 1: "LINESTRING", 3: "POLYGON", 4: "MULTIPOINT", 5: "MULTILINESTRING",
                   6: "MULTIPOLYGON"}
@@ -54,7 +56,7 @@ def prepare(
 
 def geometry_type_of(batch: FeatureBatch) -> str:
     """The layer geometry type that holds every geometry of the batch (single types promoted)."""
-    names = {_GEOMETRY_TYPE.get(int(t), "GEOMETRY") for t in shapely.get_type_id(batch.geometry)}
+    names = {_GEOMETRY_TYPE.get(int(t), "GEOMETRY") for t in np.unique(shapely.get_type_id(batch.geometry))}
     promoted = {_MULTI.get(n, n) for n in names}
     if len(names) == 1:
         return _MULTI.get(names.pop(), "GEOMETRY") if len(promoted) == 1 else "GEOMETRY"
@@ -73,7 +75,8 @@ def import_file(
     read = read_features(path, crs=crs, encoding=encoding, gcj02=gcj02)
     batch, notes = prepare(read.batch, read.source, allow_repair=allow_repair, policy=policy)
     source_epsg = batch.epsg
-    batch = batch.to_epsg(CGCS2000)
+    # The store moves the batch to CGCS2000 (EPSG:4490) as it writes: the PostGIS store does it chunk
+    # by chunk while the server parses the previous chunk of its COPY.
     existing = {info.name: info for info in store.layers()}
     created = layer not in existing
     with store.transaction(actor) as tx:
@@ -115,5 +118,7 @@ def check_file(
     encoding: str | None = None, policy: GeometryPolicy = DEFAULT_POLICY, gcj02: bool = False,
 ) -> Review:
     """Compliance review of the site in a file (coordinate txt, GeoJSON, GeoPackage, Shapefile)."""
+    from guotu.onemap.compliance import review_site
+
     read = read_features(path, crs=crs, encoding=encoding, gcj02=gcj02)
     return review_site(store, read.batch, date=date, policy=policy, source=read.source)

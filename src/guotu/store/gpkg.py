@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 from pyproj.enums import WktVersion
 
@@ -40,7 +41,7 @@ from guotu.store.base import (
     User,
 )
 from guotu.store.editions import plan_new_edition
-from guotu.store.updates import prepare_update, update_detail
+from guotu.store.updates import changed_boxes, prepare_update, update_detail
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10400  # GeoPackage 1.4
@@ -321,6 +322,16 @@ class GpkgStore:
             row = con.execute("SELECT max(id) FROM guotu_audit WHERE layer = ?", (layer,)).fetchone()
         return int(row[0] or 0)
 
+    def revisions(self, layers: Sequence[str]) -> dict[str, int]:
+        """:meth:`revision` of several layers in one query (a warm review checks five per request)."""
+        if not layers:
+            return {}
+        # One scalar sub-query per layer: each is a single step down the (layer, id) index.
+        one = "(SELECT max(id) FROM guotu_audit WHERE layer = ?)"
+        with self._reading() as con:
+            row = con.execute("SELECT " + ", ".join([one] * len(layers)), list(layers)).fetchone()
+        return {name: int(v or 0) for name, v in zip(layers, row, strict=True)}
+
     def get_user(self, name: str) -> User | None:
         with self._reading() as con:
             row = con.execute(
@@ -366,6 +377,7 @@ class GpkgStore:
             tx = GpkgTransaction(self, actor)
             try:
                 yield tx
+                tx._trigger_new_layers()
                 self._con.execute("COMMIT")
             except sqlite3.DatabaseError as exc:
                 self._con.execute("ROLLBACK")
@@ -394,6 +406,9 @@ class GpkgTransaction:
         self.store = store
         self.actor = actor
         self.con = store._con
+        # Layers created in this transaction whose R-tree triggers wait for the first write: it fills
+        # the R-tree in one statement instead of a trigger call per row. Created before COMMIT.
+        self._untriggered: set[str] = set()
 
     def audit(self, action: str, layer: str | None, detail: Mapping[str, Any]) -> None:
         self.con.execute(
@@ -430,8 +445,7 @@ class GpkgTransaction:
         self.con.execute(
             f'CREATE VIRTUAL TABLE "rtree_{name}_{GEOM_COLUMN}" USING rtree(id, minx, maxx, miny, maxy)'
         )
-        for trigger in _RTREE_TRIGGERS:
-            self.con.execute(trigger.format(t=name, c=GEOM_COLUMN))
+        self._untriggered.add(name)
         self.con.execute(
             "INSERT INTO gpkg_extensions VALUES (?, ?, 'gpkg_rtree_index', "
             "'http://www.geopackage.org/spec120/#extension_rtree', 'write-only')",
@@ -506,16 +520,19 @@ class GpkgTransaction:
         given = [] if fids is None else ["fid"]  # explicit fids: a copy keeping the source's ids
         columns = [*given, f'"{GEOM_COLUMN}"', f'"{EDITION_COLUMN}"', *(f'"{n}"' for n in names)]
         sql = f'INSERT INTO "{layer}" ({", ".join(columns)}) VALUES ({", ".join("?" * len(columns))})'
-        values = [[_to_sql(v, info.fields[n]) for v in batch.attributes[n]] for n in names]
+        values = [_column_to_sql(batch.attributes[n], info.fields[n]) for n in names]
         lead = [[int(f)] for f in fids] if fids is not None else [[]] * len(batch)
         rows = ([*lead[i], blobs[i], edition_id, *(col[i] for col in values)] for i in range(len(batch)))
         before = self.con.execute(f'SELECT coalesce(max(fid), 0) FROM "{layer}"').fetchone()[0]
         self.con.executemany(sql, rows)
         out = [int(f) for f in fids] if fids is not None else [int(r[0]) for r in self.con.execute(
             f'SELECT fid FROM "{layer}" WHERE fid > ? ORDER BY fid', (before,))]
+        if layer in self._untriggered:  # a new layer's first write: fill its R-tree in bulk
+            self._fill_rtree(layer, out, geoms)
+            self._trigger(layer)
         self._touch(layer)
         self.audit("write", layer, {"count": len(batch), "edition": edition,
-                                    "fids": [out[0], out[-1]] if out else []})
+                                    "fids": [out[0], out[-1]] if out else [], "boxes": changed_boxes(geoms)})
         return out
 
     def update(self, layer: str, fids: Sequence[int], batch: FeatureBatch) -> None:
@@ -556,14 +573,17 @@ class GpkgTransaction:
 
     def delete(self, layer: str, fids: Sequence[int]) -> int:
         self.store._schema(layer)
+        gone = self.store.read(layer, fids=[int(f) for f in fids]).geometry
         marks = ",".join("?" * len(fids))
         cur = self.con.execute(f'DELETE FROM "{layer}" WHERE fid IN ({marks})', [int(f) for f in fids])
         self._touch(layer)
-        self.audit("delete", layer, {"fids": [int(f) for f in fids], "count": cur.rowcount})
+        self.audit("delete", layer, {"fids": [int(f) for f in fids], "count": cur.rowcount,
+                                     "boxes": changed_boxes(gone)})
         return int(cur.rowcount)
 
     def drop_layer(self, layer: str) -> None:
         self.store._schema(layer)
+        self._untriggered.discard(layer)
         for sql in (
             f'DROP TABLE "{layer}"',
             f'DROP TABLE "rtree_{layer}_{GEOM_COLUMN}"',
@@ -574,6 +594,28 @@ class GpkgTransaction:
         self.con.execute("DELETE FROM guotu_editions WHERE layer = ?", (layer,))
         self.con.execute("DELETE FROM guotu_layers WHERE name = ?", (layer,))
         self.audit("drop_layer", layer, {})
+
+    def _fill_rtree(self, layer: str, fids: Sequence[int], geoms: np.ndarray) -> None:
+        """The R-tree rows the insert trigger would have written (non-empty geometries), in one go."""
+        b = shapely.bounds(geoms)  # NaN for missing and empty geometries, which the trigger skips
+        keep = np.flatnonzero(~np.isnan(b).any(axis=1))
+        ids = np.asarray(fids, dtype=np.int64)[keep].tolist()
+        b = b[keep]
+        self.con.executemany(
+            f'INSERT OR REPLACE INTO "rtree_{layer}_{GEOM_COLUMN}" VALUES (?, ?, ?, ?, ?)',
+            zip(ids, b[:, 0].tolist(), b[:, 2].tolist(), b[:, 1].tolist(), b[:, 3].tolist(), strict=True),
+        )
+
+    def _trigger(self, layer: str) -> None:
+        """Create the R-tree triggers of a layer created in this transaction."""
+        self._untriggered.discard(layer)
+        for trigger in _RTREE_TRIGGERS:
+            self.con.execute(trigger.format(t=layer, c=GEOM_COLUMN))
+
+    def _trigger_new_layers(self) -> None:
+        """Before COMMIT: the R-tree triggers of the layers created in this transaction and never written."""
+        for layer in sorted(self._untriggered):
+            self._trigger(layer)
 
     def _touch(self, layer: str) -> None:
         b = self.con.execute(
@@ -626,8 +668,23 @@ def _columns(layer: str, fields: Mapping[str, str]) -> dict[str, str]:
 
 def _conform(geoms: np.ndarray, geometry_type: str, layer: str, ids: Sequence[Any]) -> np.ndarray:
     """Promote single to multi types where the layer is a multi type; refuse other types."""
+    single = _to_promote(geoms, geometry_type, layer, ids)
+    if single is not None and single.any():
+        maker = {"MULTIPOINT": shapely.multipoints, "MULTILINESTRING": shapely.multilinestrings,
+                 "MULTIPOLYGON": shapely.multipolygons}[geometry_type]
+        geoms = geoms.copy()
+        idx = np.flatnonzero(single)
+        geoms[idx] = maker(geoms[idx], indices=np.arange(idx.size))  # one multi per single, vectorised
+    return geoms
+
+
+def _to_promote(
+    geoms: np.ndarray, geometry_type: str, layer: str, ids: Sequence[Any]
+) -> npt.NDArray[np.bool_] | None:
+    """Refuse geometries the layer's type cannot hold; the mask of single geometries a multi-type
+    layer holds as one-part multis (None when the layer is not a multi type)."""
     if geometry_type == "GEOMETRY":
-        return geoms
+        return None
     allowed = {
         "POINT": (0,), "LINESTRING": (1,), "POLYGON": (3,),
         "MULTIPOINT": (0, 4), "MULTILINESTRING": (1, 5), "MULTIPOLYGON": (3, 6),
@@ -638,14 +695,15 @@ def _conform(geoms: np.ndarray, geometry_type: str, layer: str, ids: Sequence[An
         i = int(bad[0])
         raise InputError("store.wrong_geometry_type", layer=layer, record=ids[i] if ids else i + 1,
                          expected=geometry_type, actual=shapely.get_type_id(geoms[i]))
-    if geometry_type.startswith("MULTI"):
-        single = types == allowed[0]
-        if single.any():
-            maker = {0: shapely.multipoints, 1: shapely.multilinestrings, 3: shapely.multipolygons}[allowed[0]]
-            geoms = geoms.copy()
-            idx = np.flatnonzero(single)
-            geoms[idx] = [maker([g]) for g in geoms[idx]]
-    return geoms
+    if not geometry_type.startswith("MULTI"):
+        return None
+    return types == allowed[0]  # type: ignore[no-any-return]
+
+
+def _column_to_sql(values: Sequence[Any], kind: str) -> list[Any]:
+    if kind == "TEXT" and all(type(v) is str or v is None for v in values):
+        return list(values)  # what _to_sql would return, value by value
+    return [_to_sql(v, kind) for v in values]
 
 
 def _to_sql(value: Any, kind: str) -> Any:

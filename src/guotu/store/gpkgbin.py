@@ -21,6 +21,10 @@ _HEAD = struct.Struct("<2sBBi4d")
 _HEAD_EMPTY = struct.Struct("<2sBBi")
 
 
+_HEAD_DTYPE = np.dtype([("magic", "S2"), ("version", "u1"), ("flags", "u1"), ("srs_id", "<i4"),
+                        ("envelope", "<f8", (4,))])  # = _HEAD, built for many geometries at once
+
+
 def encode(geoms: npt.NDArray[Any], srs_id: int) -> list[bytes | None]:
     """GPB blobs for an array of geometries (None stays None)."""
     geoms = np.asarray(geoms, dtype=object)
@@ -29,16 +33,18 @@ def encode(geoms: npt.NDArray[Any], srs_id: int) -> list[bytes | None]:
     idx = np.flatnonzero(present)
     if idx.size == 0:
         return out
-    wkb = shapely.to_wkb(geoms[idx], byte_order=1, output_dimension=2, flavor="iso")
+    wkb = shapely.to_wkb(geoms[idx], byte_order=1, output_dimension=2, flavor="iso").tolist()
     bounds = shapely.bounds(geoms[idx])
     empty = shapely.is_empty(geoms[idx])
-    pack, pack_empty = _HEAD.pack, _HEAD_EMPTY.pack
-    for k, i in enumerate(idx):
-        if empty[k]:
-            out[i] = pack_empty(b"GP", 0, 0b10001, srs_id) + wkb[k]
-        else:
-            b = bounds[k]
-            out[i] = pack(b"GP", 0, 0b0011, srs_id, b[0], b[2], b[1], b[3]) + wkb[k]
+    heads = np.zeros(idx.size, dtype=_HEAD_DTYPE)
+    heads["magic"] = b"GP"
+    heads["flags"] = 0b0011  # little-endian, [minx, maxx, miny, maxy] envelope
+    heads["srs_id"] = srs_id
+    heads["envelope"] = bounds[:, [0, 2, 1, 3]]
+    raw, size = heads.tobytes(), _HEAD.size
+    empty_head = _HEAD_EMPTY.pack(b"GP", 0, 0b10001, srs_id)
+    for k, i in enumerate(idx.tolist()):
+        out[i] = (empty_head if empty[k] else raw[k * size : (k + 1) * size]) + wkb[k]
     return out
 
 

@@ -30,19 +30,21 @@ import datetime as dt
 import json
 import math
 import re
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
+import numpy.typing as npt
 import psycopg
 import shapely
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool
 
-from guotu.core.crs import CGCS2000
+from guotu.core.crs import CGCS2000, transform_geometries
 from guotu.core.errors import ConflictError, InputError, NotFoundError, StoreError
 from guotu.core.features import FeatureBatch
 from guotu.store.base import (
@@ -56,8 +58,9 @@ from guotu.store.base import (
     User,
 )
 from guotu.store.editions import plan_new_edition
-from guotu.store.gpkg import GEOM_COLUMN, _check_name, _columns, _conform
-from guotu.store.updates import prepare_update, update_detail
+from guotu.store.gpkg import GEOM_COLUMN, _check_name, _columns, _conform, _to_promote
+from guotu.store.pgnotify import CHANNEL, RevisionFeed
+from guotu.store.updates import changed_boxes, prepare_update, update_detail
 
 Connection = psycopg.Connection[tuple[Any, ...]]
 
@@ -67,6 +70,7 @@ _SCHEMA_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,62}$")
 _PG_TYPES = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision", "DATE": "date",
              "DATETIME": "text", "BOOLEAN": "boolean"}
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_COPY_CHUNK = 10_000  # features encoded at a time while COPY streams
 
 # The connection of the transaction open in this thread or task, per store (id(store) → connection).
 _ACTIVE: contextvars.ContextVar[Mapping[int, Connection] | None] = contextvars.ContextVar("guotu_pg_tx", default=None)
@@ -180,6 +184,8 @@ class PostgisStore:
             name=f"guotu-{schema}", timeout=30,
         )
         self._closed = False
+        self._feed: RevisionFeed | None = None
+        self._feed_lock = threading.Lock()
 
     # --- set-up ---------------------------------------------------------------------------------
     def _connect(self) -> Connection:
@@ -347,9 +353,36 @@ class PostgisStore:
                             editions=[r[2] for r in rows])
 
     def revision(self, layer: str) -> int:
-        with self._conn() as conn:
-            row = conn.execute(f"SELECT max(id) FROM {self._s}.guotu_audit WHERE layer = %s", (layer,)).fetchone()
-        return int(row[0] or 0) if row else 0
+        return self.revisions([layer])[layer]
+
+    def revisions(self, layers: Sequence[str]) -> dict[str, int]:
+        """:meth:`revision` of several layers: from the notification feed (:mod:`guotu.store.pgnotify`)
+        when it knows them, else in one query (a warm review checks five per request)."""
+        feed = self._revision_feed()
+        out: dict[str, int] = {}
+        generation = -1
+        for name in layers:
+            value, generation = feed.known(name)
+            if value is not None:
+                out[name] = value
+        missing = [name for name in layers if name not in out]
+        if missing:
+            with self._conn() as conn:
+                # One max() per layer: each is a single step down the (layer, id) index.
+                rows = conn.execute(f"SELECT l, (SELECT max(id) FROM {self._s}.guotu_audit WHERE layer = l)"
+                                    " FROM unnest(%s::text[]) AS l", (missing,)).fetchall()
+            found = {r[0]: int(r[1] or 0) for r in rows}
+            for name in missing:
+                out[name] = found.get(name, 0)
+                feed.learn(name, out[name], generation)
+        return {name: out[name] for name in layers}
+
+    def _revision_feed(self) -> RevisionFeed:
+        """The listener of this schema's audit notifications, started on first use."""
+        with self._feed_lock:
+            if self._feed is None:
+                self._feed = RevisionFeed(self.schema, self._connect)
+            return self._feed
 
     def get_user(self, name: str) -> User | None:
         with self._conn() as conn:
@@ -394,7 +427,11 @@ class PostgisStore:
                 token = _ACTIVE.set({**active, id(self): conn})
                 try:
                     with conn.transaction():
-                        yield PostgisTransaction(self, conn, actor)
+                        tx = PostgisTransaction(self, conn, actor)
+                        yield tx
+                        tx._index_new_layers()
+                    if self._feed is not None and tx.audited:
+                        self._feed.committed(tx.audited)  # this process sees its own edit at once
                 except psycopg.OperationalError as exc:
                     raise StoreError("store_postgis.connection_lost", location=self.location,
                                      detail=_first_line(exc)) from exc
@@ -409,6 +446,8 @@ class PostgisStore:
     def close(self) -> None:
         if not getattr(self, "_closed", True):
             self._closed = True
+            if self._feed is not None:
+                self._feed.close()
             self._pool.close()
 
     def __enter__(self) -> PostgisStore:
@@ -426,15 +465,24 @@ class PostgisTransaction:
         self.actor = actor
         self.conn = conn
         self._s = store._s
+        self.audited: dict[str, int] = {}  # the latest audit id written per layer
+        # Layers created in this transaction whose indexes wait for their first write (a bulk build
+        # after COPY is several times faster than maintaining GiST row by row); built before COMMIT.
+        self._unindexed: set[str] = set()
 
     def audit(self, action: str, layer: str | None, detail: Mapping[str, Any]) -> None:
         text = json.dumps(dict(detail), ensure_ascii=False, default=str)
         if "NaN" in text or "Infinity" in text:
             text = json.dumps(_finite(json.loads(text)), ensure_ascii=False)
-        self.conn.execute(
-            f"INSERT INTO {self._s}.guotu_audit (actor, action, layer, detail) VALUES (%s, %s, %s, %s::json)",
-            (self.actor, action, layer, text),
-        )
+        # One round trip: the event, and its notification (sent at commit) for servers' revision feeds.
+        row = self.conn.execute(
+            f"WITH a AS (INSERT INTO {self._s}.guotu_audit (actor, action, layer, detail)"
+            " VALUES (%s, %s, %s, %s::json) RETURNING id)"
+            " SELECT a.id, pg_notify(%s, %s || a.id || %s) FROM a",
+            (self.actor, action, layer, text, CHANNEL, f"{self.store.schema}\t", f"\t{layer or ''}"),
+        ).fetchone()
+        if layer is not None and row is not None:
+            self.audited[layer] = max(self.audited.get(layer, 0), int(row[0]))
 
     def create_layer(
         self, name: str, geometry_type: str, fields: Mapping[str, str], *, title: str = "",
@@ -455,12 +503,12 @@ class PostgisTransaction:
         columns = _columns(name, fields)
         table = self.store._table(name)
         self.conn.execute(
-            f'CREATE TABLE {table} (fid bigserial PRIMARY KEY, "{GEOM_COLUMN}" geometry({geometry_type}, {CGCS2000}),'
-            f' "{EDITION_COLUMN}" bigint REFERENCES {self._s}.guotu_editions (id)'
+            # The primary key, the edition's foreign key and the indexes come with the first write (_index).
+            f'CREATE TABLE {table} (fid bigserial NOT NULL, "{GEOM_COLUMN}" geometry({geometry_type}, {CGCS2000}),'
+            f' "{EDITION_COLUMN}" bigint'
             + "".join(f', "{n}" {_PG_TYPES[t]}' for n, t in columns.items()) + ")"
         )
-        self.conn.execute(f'CREATE INDEX ON {table} USING gist ("{GEOM_COLUMN}")')
-        self.conn.execute(f'CREATE INDEX ON {table} ("{EDITION_COLUMN}")')
+        self._unindexed.add(name)
         if title:
             self.conn.execute(sql.SQL("COMMENT ON TABLE {} IS {}").format(
                 sql.Identifier(self.store.schema, name), sql.Literal(title)))
@@ -512,10 +560,11 @@ class PostgisTransaction:
 
     def write(self, layer: str, batch: FeatureBatch, *, edition: str | None = None,
               fids: Sequence[int] | None = None) -> list[int]:
-        """Append ``batch`` (with COPY); ``fids`` gives the features' ids instead of new ones (a copy)."""
+        """Append ``batch`` (with COPY); ``fids`` gives the features' ids instead of new ones (a copy).
+
+        A batch in another CRS is reprojected chunk by chunk while COPY streams, so the server parses
+        one chunk while this process reprojects and encodes the next."""
         info = self.store._schema(layer)
-        if batch.epsg != CGCS2000:
-            batch = batch.to_epsg(CGCS2000)
         edition_id = None
         if edition is not None:
             row = self.conn.execute(
@@ -529,11 +578,14 @@ class PostgisTransaction:
             raise InputError("store.unknown_field", layer=layer, field=", ".join(unknown))
         if fids is not None and len(fids) != len(batch):
             raise InputError("store.fids_mismatch", layer=layer, fids=len(fids), rows=len(batch))
-        geoms = _conform(batch.geometry, info.geometry_type, layer, batch.ids or [])
-        wkb = _ewkb_hex(geoms)
+        geoms = batch.geometry
+        single = _to_promote(geoms, info.geometry_type, layer, batch.ids or [])  # refuses wrong types
         table = self.store._table(layer)
         n = len(batch)
-        if fids is None:
+        fresh = layer in self._unindexed  # created in this transaction: no other session sees it
+        if fresh and fids is None:  # fresh: not written yet, so its sequence starts at 1
+            out = list(range(1, n + 1))  # setval below
+        elif fids is None:
             new = self.conn.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'fid')) FROM generate_series(1, %s)", (table, n)
             ).fetchall()
@@ -544,11 +596,20 @@ class PostgisTransaction:
         values = [_column_to_pg(batch.attributes[k], info.fields[k]) for k in names]
         columns = ", ".join(["fid", f'"{GEOM_COLUMN}"', f'"{EDITION_COLUMN}"', *(f'"{k}"' for k in names)])
         with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for i in range(n):
-                copy.write_row([out[i], wkb[i], edition_id, *(col[i] for col in values)])
-        if fids is not None and n:
+            # In chunks: the server parses one chunk while this process encodes the next.
+            moved = []
+            for lo in range(0, n, _COPY_CHUNK):
+                part = transform_geometries(geoms[lo : lo + _COPY_CHUNK], batch.epsg, CGCS2000)
+                moved.append(part)
+                wkb = _wkb_hex(part, None if single is None else single[lo : lo + _COPY_CHUNK])
+                for i in range(lo, min(n, lo + _COPY_CHUNK)):
+                    copy.write_row([out[i], wkb[i - lo], edition_id, *(col[i] for col in values)])
+        geoms = np.concatenate(moved) if moved else geoms  # in CGCS2000 now
+        if (fids is not None or fresh) and n:
             self.conn.execute(
                 f"SELECT setval(pg_get_serial_sequence(%s, 'fid'), (SELECT max(fid) FROM {table}))", (table,))
+        if fresh:
+            self._index(layer)
         if n:
             b = shapely.total_bounds(geoms)
             if not np.isnan(b).any():
@@ -557,7 +618,8 @@ class PostgisTransaction:
                     " max_x = greatest(max_x, %s), max_y = greatest(max_y, %s) WHERE name = %s",
                     (*(float(v) for v in b), layer),
                 )
-        self.audit("write", layer, {"count": n, "edition": edition, "fids": [out[0], out[-1]] if out else []})
+        self.audit("write", layer, {"count": n, "edition": edition, "fids": [out[0], out[-1]] if out else [],
+                                    "boxes": changed_boxes(geoms)})
         return out
 
     def update(self, layer: str, fids: Sequence[int], batch: FeatureBatch) -> None:
@@ -602,18 +664,35 @@ class PostgisTransaction:
     def delete(self, layer: str, fids: Sequence[int]) -> int:
         self.store._schema(layer)
         ids = [int(f) for f in fids]
+        gone = self.store.read(layer, fids=ids).geometry
         cur = self.conn.execute(f"DELETE FROM {self.store._table(layer)} WHERE fid = ANY(%s)", (ids,))
         count = max(cur.rowcount, 0)
         self._recompute_bounds(layer)
-        self.audit("delete", layer, {"fids": ids, "count": count})
+        self.audit("delete", layer, {"fids": ids, "count": count, "boxes": changed_boxes(gone)})
         return count
 
     def drop_layer(self, layer: str) -> None:
         self.store._schema(layer)
+        self._unindexed.discard(layer)
         self.conn.execute(f"DROP TABLE {self.store._table(layer)}")
         self.conn.execute(f"DELETE FROM {self._s}.guotu_editions WHERE layer = %s", (layer,))
         self.conn.execute(f"DELETE FROM {self._s}.guotu_layers WHERE name = %s", (layer,))
         self.audit("drop_layer", layer, {})
+
+    def _index(self, layer: str) -> None:
+        """The constraints and indexes of a layer created in this transaction, built after its bulk load
+        (checking a primary key and a foreign key row by row made COPY half as fast again)."""
+        self._unindexed.discard(layer)
+        table = self.store._table(layer)
+        self.conn.execute(f'ALTER TABLE {table} ADD PRIMARY KEY (fid), ADD FOREIGN KEY ("{EDITION_COLUMN}")'
+                          f" REFERENCES {self._s}.guotu_editions (id)")
+        self.conn.execute(f'CREATE INDEX ON {table} USING gist ("{GEOM_COLUMN}")')
+        self.conn.execute(f'CREATE INDEX ON {table} ("{EDITION_COLUMN}")')
+
+    def _index_new_layers(self) -> None:
+        """Before COMMIT: index the layers created in this transaction and never written."""
+        for layer in sorted(self._unindexed):
+            self._index(layer)
 
     def _recompute_bounds(self, layer: str) -> None:
         self.conn.execute(
@@ -622,6 +701,22 @@ class PostgisTransaction:
             " WHERE name = %s",
             (layer,),
         )
+
+
+def _wkb_hex(geoms: np.ndarray, single: npt.NDArray[np.bool_] | None = None) -> list[str | None]:
+    """Hex ISO WKB (2D, no SRID: a ``geometry(<type>, 4490)`` column gives SRID-less input its own SRID),
+    None for missing geometries; the geometries marked ``single`` become one-part multis (a WKB
+    header in front of theirs). Encoded as binary then hexed by Python: several times faster than
+    GEOS's hex writer, and no multi geometries are built."""
+    wkb = shapely.to_wkb(geoms, output_dimension=2, byte_order=1, flavor="iso").tolist()
+    out = [None if w is None else w.hex() for w in wkb]
+    if single is not None and single.any():
+        types = shapely.get_type_id(geoms[single])
+        # Little-endian byte order, the multi type (single type + 3), one part.
+        heads = {int(t): "01" + (int(t) + 3).to_bytes(4, "little").hex() + "01000000" for t in np.unique(types)}
+        for i, t in zip(np.flatnonzero(single).tolist(), types.tolist(), strict=True):
+            out[i] = heads[t] + out[i]  # type: ignore[operator]
+    return out
 
 
 def _ewkb_hex(geoms: np.ndarray) -> list[str | None]:
@@ -648,6 +743,8 @@ def _finite(value: Any) -> Any:
 
 
 def _column_to_pg(values: Sequence[Any], kind: str) -> list[Any]:
+    if kind == "TEXT" and all(type(v) is str or v is None for v in values):
+        return list(values)  # what _to_pg would return, value by value
     return [_to_pg(v, kind) for v in values]
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol
 
+import numpy as np
+import numpy.typing as npt
 import shapely
 
 from guotu.core.crs import CGCS2000
@@ -46,4 +48,19 @@ def update_detail(before: FeatureBatch, after: FeatureBatch, fids: Sequence[int]
                 **{n: batch.attributes[n][k] for n in names}}
 
     return {"features": [{"fid": int(f), "before": state(before, old[int(f)]), "after": state(after, i)}
-                         for i, f in enumerate(fids)]}
+                         for i, f in enumerate(fids)],
+            "boxes": changed_boxes(before.geometry, after.geometry)}
+
+
+MAX_BOXES = 256
+
+
+def changed_boxes(*geometries: npt.NDArray[Any]) -> list[list[float]]:
+    """The lon/lat boxes of changed features (old and new geometry), for the audit detail of a feature
+    write: one box per geometry, or their union when there are more than ``MAX_BOXES``. Tile caches
+    evict the tiles these boxes meet (``guotu.onemap.tiles``)."""
+    b = np.concatenate([shapely.bounds(np.asarray(g, dtype=object)).reshape(-1, 4) for g in geometries])
+    b = b[~np.isnan(b).any(axis=1)]
+    if len(b) > MAX_BOXES:
+        b = np.array([[b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]])
+    return [[float(v) for v in row] for row in b]
