@@ -268,13 +268,23 @@ function reloadTiles() {
     const source = map.getSource(layer.name);
     if (source && source.setUrl) source.setUrl(tileJsonUrl(layer.name, date));
   }
-  // the map's element says which date it shows once the new tiles are drawn
+  // The map's element says which date it shows once every versioned source has that date's TileJSON
+  // and its tiles are drawn. Checked on a short timer as well as on 'idle': when the tiles come from
+  // the server's cache the map can go idle before the last TileJSON has arrived, and then not again.
+  const current = () => state.layers.every((layer) => {
+    const source = layer.versioned ? map.getSource(layer.name) : null;
+    return !source || (source.tiles || []).some((t) => t.includes(`datetime=${date}`));
+  });
   const settle = () => {
-    if (state.date !== date) return;
-    if (map.loaded() && map.areTilesLoaded()) map.getContainer().dataset.date = date;
-    else map.once('idle', settle);
+    if (state.date !== date) { stop(); return; }
+    if (current() && map.loaded() && map.areTilesLoaded()) {
+      map.getContainer().dataset.date = date;
+      stop();
+    }
   };
-  map.once('idle', settle);
+  const timer = setInterval(settle, 100);
+  const stop = () => { clearInterval(timer); map.off('idle', settle); };
+  map.on('idle', settle);
   if (state.table.layer && state.byName[state.table.layer]?.versioned) loadTable();
   status(`已切换到 ${state.date} 的现行规划`);
 }

@@ -22,6 +22,7 @@ from guotu.api.deps import AppContext
 from guotu.api.middleware import BodyLimitMiddleware
 from guotu.api.routers import auth, compliance, layers, ledger, ogc, tiles, users
 from guotu.api.settings import Settings
+from guotu.api.tilecache import CachedTiles
 from guotu.core.messages import tr
 from guotu.store.base import Store
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, store: Store | str | Path | 
     app.state.guotu = ctx
     errors.install(app)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_upload_bytes)
+    app.add_middleware(CachedTiles, context=ctx)  # cached tiles answered before routing (api/tilecache.py)
     for module in (auth, users, layers, compliance, ledger, ogc, tiles):
         app.include_router(module.router)
     _api_docs(app, settings.static_path())

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+import numpy.typing as npt
+
 from guotu.core.errors import InputError, NotFoundError
 
 TILE_MATRIX_SET = "WebMercatorQuad"
@@ -67,3 +70,29 @@ def tile_range(bounds: tuple[float, float, float, float], z: int) -> tuple[int, 
     x0, y1 = lonlat_to_tile(bounds[0], bounds[1], z)
     x1, y0 = lonlat_to_tile(bounds[2], bounds[3], z)
     return x0, y0, x1, y1
+
+
+EARTH_RADIUS = HALF_WORLD / math.pi  # the sphere of Web Mercator, 6,378,137 m
+
+
+def lonlat_to_mercator(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """(n, 2) lon/lat degrees (CGCS2000 or WGS 84: the same to Web Mercator) as EPSG:3857 metres.
+
+    >>> bool(lonlat_to_mercator(np.array([[180.0, 0.0]]))[0, 0] == HALF_WORLD)
+    True
+    """
+    lon = np.radians(coords[:, 0])
+    lat = np.radians(np.clip(coords[:, 1], -MAX_LAT, MAX_LAT))
+    return np.column_stack([EARTH_RADIUS * lon, EARTH_RADIUS * np.log(np.tan(np.pi / 4 + lat / 2))])
+
+
+def mercator_to_lonlat_box(box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+    """An EPSG:3857 box as the lon/lat box it covers exactly (the projection keeps boxes boxes).
+
+    >>> [round(v, 6) for v in mercator_to_lonlat_box(tile_bounds(1, 1, 0))]
+    [0.0, 0.0, 180.0, 85.051129]
+    """
+    def lat(y: float) -> float:
+        return math.degrees(math.atan(math.sinh(y / EARTH_RADIUS)))
+
+    return (math.degrees(box[0] / EARTH_RADIUS), lat(box[1]), math.degrees(box[2] / EARTH_RADIUS), lat(box[3]))

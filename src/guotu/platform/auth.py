@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -57,6 +59,7 @@ def add_user(
         shown = display_name.strip() or (existing.display_name if existing else "")
         user = User(name, password_hash, roles, shown)
         tx.put_user(user)
+    _forget()  # roles or the active flag may have changed
     return user
 
 
@@ -77,6 +80,7 @@ def update_user(
             user.active if active is None else active,
         )
         tx.put_user(user)
+    _forget()  # roles or the active flag may have changed
     return user
 
 
@@ -108,6 +112,37 @@ def authenticate(store: Store, token: str) -> User:
     return user
 
 
+# How long a checked token is remembered by :func:`authenticate_recent` (the cached-tile path: a map view
+# asks for dozens of tiles at once, each check is a database round trip). A logout or an account change
+# made through this process is seen at once; one made by another process up to this much later.
+SESSION_MEMO_S = 1.0
+_memo: dict[tuple[str, str], tuple[float, User]] = {}
+_memo_lock = threading.Lock()
+
+
+def authenticate_recent(store: Store, token: str) -> User:
+    """:func:`authenticate`, remembered for ``SESSION_MEMO_S``; a failed check is never remembered."""
+    key = (store.location, token)
+    now = time.monotonic()
+    with _memo_lock:
+        hit = _memo.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    user = authenticate(store, token)
+    with _memo_lock:
+        if len(_memo) >= 4096:
+            _memo.clear()
+        _memo[key] = (now + SESSION_MEMO_S, user)
+    return user
+
+
+def _forget(token: str | None = None) -> None:
+    with _memo_lock:
+        for key in [k for k in _memo if token is None or k[1] == token]:
+            del _memo[key]
+
+
 def logout(store: Store, token: str, *, actor: str) -> None:
     with store.transaction(actor) as tx:
         tx.delete_session(token_hash(token))
+    _forget(token)

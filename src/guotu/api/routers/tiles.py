@@ -15,6 +15,7 @@ from guotu.api.routers.ogc import CRS84, base_url
 from guotu.core.errors import NotFoundError
 from guotu.core.tiles import HALF_WORLD, MAX_ZOOM, TILE_MATRIX_SET, TILE_MATRIX_SET_URI, parse_tile
 from guotu.onemap import query
+from guotu.onemap.tiles import Tile
 from guotu.store.base import LayerInfo
 
 router = APIRouter(prefix="/ogc", tags=["vector tiles"])
@@ -121,14 +122,25 @@ def tilejson(layer: str, tms: str, request: Request, user: Reader, store: StoreD
                      "description": "a Mapbox Vector Tile with one layer named as the collection"},
                204: {"description": "an empty tile"}, **responses(400, 401, 403, 404)},
 )
-def tile(layer: str, tms: str, z: str, y: str, x: str, user: Reader, tiles: TilesDep,
+def tile(layer: str, tms: str, z: str, y: str, x: str, request: Request, user: Reader, tiles: TilesDep,
          datetime: Datetime = None) -> Response:
     _check_tms(tms)
     zi, yi, xi = parse_tile(z, y, x)
-    data = tiles.tile(layer, zi, xi, yi, query.parse_datetime(datetime))
-    if data is None:
-        return Response(status_code=204)
-    return MVTResponse(data)
+    return tile_response(tiles.entry(layer, zi, xi, yi, query.parse_datetime(datetime)),
+                         request.headers.get("if-none-match"))
+
+
+CACHE_CONTROL = "private, no-cache"  # a browser keeps the tile and revalidates it (ETag → 304): edits show at once
+
+
+def tile_response(tile: Tile, if_none_match: str | None) -> Response:
+    """200 with the MVT, 204 for an empty tile, 304 when the client holds this version (``If-None-Match``)."""
+    headers = {"ETag": tile.etag, "Cache-Control": CACHE_CONTROL}
+    if if_none_match is not None and tile.etag in {t.strip() for t in if_none_match.split(",")}:
+        return Response(status_code=304, headers=headers)
+    if tile.data is None:
+        return Response(status_code=204, headers=headers)
+    return MVTResponse(tile.data, headers=headers)
 
 
 @router.get("/tileMatrixSets", summary="The tile matrix sets", responses={**_OBJECT, **responses(401, 403)})
