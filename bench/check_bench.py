@@ -101,10 +101,12 @@ def run(size: int, seed: int, repeat: int) -> dict[str, Any]:
 
     from guotu.core.policy import DEFAULT_POLICY
     from guotu.onemap.compliance import review_site
+    from guotu.onemap.review_index import enable_warm_reviews
     from guotu.store.gpkg import GpkgStore
 
     db = demo(size, seed)
     store = GpkgStore(db)
+    enable_warm_reviews(store)  # what `guotu serve` does (docs/compliance.md); the first review builds it
     sites = store.read("sites")
     in_force = editions_in_force(db)
     warm: list[float] = []

@@ -9,10 +9,13 @@ verdict. The result records the editions and rule versions used, so it can be re
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import shapely
 
 import guotu
@@ -20,9 +23,10 @@ from guotu.core.codes import category, is_farmland, load_edition
 from guotu.core.crs import CGCS2000
 from guotu.core.errors import CodeError, InputError, NotFoundError
 from guotu.core.features import FeatureBatch
-from guotu.core.geometry import overlay, require_valid, to_metric
+from guotu.core.geometry import MIN_CHUNK, overlay, require_valid, to_metric
 from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
 from guotu.core.units import ROUNDING_RULE_EN, ROUNDING_RULE_ZH
+from guotu.onemap.review_index import layer_revisions, warm_indexes
 from guotu.onemap.rule_engine import Rule, load_rules, worst
 from guotu.store.base import Edition, Store
 
@@ -60,14 +64,29 @@ class GroupArea:
 
 @dataclass
 class LayerResult:
+    """What the review measured of one layer. ``area_m2`` is the overlap with the whole layer (the
+    union of its pieces), computed when first read: the rules and the report read it for the control
+    lines only."""
+
     layer: str
     kind: str
     loaded: bool
     reason: str | None
-    area_m2: float = 0.0
     sliver_m2: float = 0.0
     groups: list[GroupArea] = field(default_factory=list)
     editions: list[Edition] = field(default_factory=list)
+    area_of: Callable[[], float] | None = field(default=None, repr=False, compare=False)
+    _area_m2: float | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def area_m2(self) -> float:
+        if self._area_m2 is None:
+            self._area_m2 = self.area_of() if self.area_of is not None else 0.0
+        return self._area_m2
+
+    @area_m2.setter
+    def area_m2(self, value: float) -> None:
+        self._area_m2 = value
 
 
 @dataclass(frozen=True)
@@ -106,7 +125,7 @@ class Review:
     features: list[SiteFeature]
     layers: dict[str, LayerResult]
     slivers: list[Sliver]
-    pieces: dict[str, FeatureBatch] = field(default_factory=dict)
+    pieces: Mapping[str, FeatureBatch] = field(default_factory=dict)
     rules: list[RuleResult] = field(default_factory=list)
 
     # The view rules read (see the rule modules).
@@ -171,23 +190,40 @@ def review_site(
     results: dict[str, LayerResult] = {}
     slivers: list[Sliver] = []
     pieces_out: dict[str, FeatureBatch] = {}
+    # A server keeps the layers warm (guotu.onemap.review_index); a GeoPackage in the middle of a
+    # transaction is read directly (its audit ids, hence revisions, can be reused after a rollback).
+    indexes = None if getattr(store, "_in_tx", False) else warm_indexes(store)
+    revisions = layer_revisions(store, [spec.name for spec in layers]) if indexes is not None else {}
     for spec in layers:
-        try:
-            editions = store.editions(spec.name)
-        except NotFoundError:
+        revision = revisions.get(spec.name, 0)
+        if indexes is not None:
+            editions: list[Edition] | None = indexes.editions(spec.name, revision)
+        else:
+            try:
+                editions = store.editions(spec.name)
+            except NotFoundError:
+                editions = None
+        if editions is None:
             results[spec.name] = LayerResult(spec.name, spec.kind, False, "rules.layer_missing")
             continue
         in_force = [e for e in editions if e.in_force(day)]
         if editions and not in_force:
             results[spec.name] = LayerResult(spec.name, spec.kind, False, "rules.no_edition_in_force")
             continue
-        batch = store.read(spec.name, bbox=bbox, as_of=day)
-        result, layer_slivers, pieces = _measure(spec, batch, site_m, features, policy)
+        if indexes is not None:
+            index = indexes.layer(spec, revision, in_force, day, policy)
+            batch, rows = index.candidates(site_m, bbox)
+            with index.lock:
+                result, layer_slivers, pieces = _measure(spec, batch, site_m, features, policy,
+                                                         index.disjoint(rows))
+        else:
+            batch = store.read(spec.name, bbox=bbox, as_of=day)
+            result, layer_slivers, pieces = _measure(spec, batch, site_m, features, policy)
         result.editions = in_force
         results[spec.name] = result
         slivers += layer_slivers
         pieces_out[spec.name] = pieces
-    review = Review(day, source, policy, site_area, features, results, slivers, pieces_out)
+    review = Review(day, source, policy, site_area, features, results, slivers, LazyPieces(pieces_out))
     for rule in load_rules():
         finding = rule.evaluate(review)
         review.rules.append(RuleResult(rule, finding.verdict, finding.key, finding.params))
@@ -204,49 +240,94 @@ def _label(site: FeatureBatch, i: int) -> str:
 
 def _measure(
     spec: ReviewLayer, batch: FeatureBatch, site_m: np.ndarray, features: list[SiteFeature],
-    policy: GeometryPolicy,
+    policy: GeometryPolicy, disjoint: npt.NDArray[np.bool_] | None = None,
 ) -> tuple[LayerResult, list[Sliver], FeatureBatch]:
+    """Overlaps of the site with ``batch``; the pieces come back in the metric zone.
+
+    ``disjoint`` flags the features of ``batch`` known to share no interior with any other feature of
+    the layer: the pieces of one site feature with such features do not overlap, so the area of their
+    union is the sum of their areas (no GEOS union needed).
+    """
     layer_m = to_metric(batch.geometry, batch.epsg, policy)
-    ov = overlay(site_m, layer_m, keep_geometry=True)
+    ov = overlay(site_m, layer_m, keep_geometry=True, workers=None if len(layer_m) > MIN_CHUNK else 1)
     assert ov.geometry is not None
+    # Pairs by (site feature, feature): the order of slivers and pieces does not depend on the
+    # STRtree's traversal, so a warm review and a bounding-box read list them alike.
+    order = np.lexsort((ov.right, ov.left))
+    left_all, right_all, area_all, geom_all = ov.left[order], ov.right[order], ov.area_m2[order], ov.geometry[order]
     groups = _groups(spec, batch)
-    group_of = np.asarray([groups[0][j] for j in ov.right], dtype=object)
-    sliver = ov.area_m2 < policy.sliver_m2
-    ids = batch.ids or []
+    keys = np.asarray(groups[0], dtype=object)
+    group_of = keys[right_all] if len(right_all) else np.empty(0, dtype=object)
+    sliver = area_all < policy.sliver_m2
+    ids = np.asarray(batch.ids or [], dtype=np.int64)
     slivers = [
-        Sliver(spec.name, features[int(ov.left[k])].id, int(ids[int(ov.right[k])]), str(group_of[k]),
-               float(ov.area_m2[k]))
+        Sliver(spec.name, features[int(left_all[k])].id, int(ids[int(right_all[k])]), str(group_of[k]),
+               float(area_all[k]))
         for k in np.flatnonzero(sliver)
     ]
     keep = ~sliver
     result = LayerResult(spec.name, spec.kind, True, None)
-    result.sliver_m2 = float(ov.area_m2[sliver].sum())
-    pieces_geom = ov.geometry[keep]
+    result.sliver_m2 = float(area_all[sliver].sum())
+    pieces_geom = geom_all[keep]
     pieces_group = group_of[keep]
-    pieces_left = ov.left[keep]
-    pieces_right = ov.right[keep]
+    pieces_left = left_all[keep]
+    pieces_fid = ids[right_all[keep]]
+    pieces_area = area_all[keep]
+    pieces_clean = (np.zeros(len(pieces_geom), dtype=bool) if disjoint is None
+                    else np.asarray(disjoint, dtype=bool)[right_all[keep]])
     labels, cats = groups[1], groups[2]
+    unions: dict[bytes, float] = {}
+
+    def union_area(mask: npt.NDArray[np.bool_]) -> float:
+        # The same pieces give the same union: a one-feature site's figures per feature, per group
+        # and for the whole layer are often one union, computed once.
+        key = np.packbits(mask).tobytes()
+        if key not in unions:
+            if pieces_clean[mask].all() and len(set(pieces_left[mask].tolist())) <= 1:
+                unions[key] = float(pieces_area[mask].sum())
+            else:
+                unions[key] = float(shapely.area(shapely.union_all(pieces_geom[mask])))
+        return unions[key]
+
     for g in sorted(set(pieces_group.tolist())):
         mask = pieces_group == g
-        area = float(shapely.area(shapely.union_all(pieces_geom[mask])))
-        fids = sorted({int(ids[int(j)]) for j in pieces_right[mask]})
-        result.groups.append(GroupArea(g, labels.get(g, g), area, fids, cats.get(g)))
+        fids = sorted(set(pieces_fid[mask].tolist()))
+        result.groups.append(GroupArea(g, labels.get(g, g), union_area(mask), fids, cats.get(g)))
         for i in sorted(set(pieces_left[mask].tolist())):
             sub = mask & (pieces_left == i)
-            sub_area = float(shapely.area(shapely.union_all(pieces_geom[sub])))
-            sub_fids = sorted({int(ids[int(j)]) for j in pieces_right[sub]})
+            sub_fids = sorted(set(pieces_fid[sub].tolist()))
             features[i].overlaps.setdefault(spec.name, []).append(
-                GroupArea(g, labels.get(g, g), sub_area, sub_fids, cats.get(g)))
+                GroupArea(g, labels.get(g, g), union_area(sub), sub_fids, cats.get(g)))
     result.groups.sort(key=lambda ga: -ga.area_m2)
-    result.area_m2 = float(shapely.area(shapely.union_all(pieces_geom))) if len(pieces_geom) else 0.0
+    if len(pieces_geom):
+        result.area_of = lambda: union_area(np.ones(len(pieces_geom), dtype=bool))
     pieces = FeatureBatch(
         pieces_geom,
         {"group": [str(g) for g in pieces_group],
          "site_feature": [str(features[int(i)].id) for i in pieces_left],
-         "feature": [int(ids[int(j)]) for j in pieces_right]},
-        {}, policy.metric_epsg,
-    ).to_epsg(CGCS2000)
+         "feature": [int(f) for f in pieces_fid]},
+        {"group": "TEXT", "site_feature": "TEXT", "feature": "INTEGER"}, policy.metric_epsg,
+    )
     return result, slivers, pieces
+
+
+class LazyPieces(Mapping[str, FeatureBatch]):
+    """The overlap pieces of each layer, moved to CGCS2000 only when read (for drawing on a map)."""
+
+    def __init__(self, metric: dict[str, FeatureBatch]) -> None:
+        self._metric = metric
+        self._geo: dict[str, FeatureBatch] = {}
+
+    def __getitem__(self, layer: str) -> FeatureBatch:
+        if layer not in self._geo:
+            self._geo[layer] = self._metric[layer].to_epsg(CGCS2000)
+        return self._geo[layer]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._metric)
+
+    def __len__(self) -> int:
+        return len(self._metric)
 
 
 def _groups(spec: ReviewLayer, batch: FeatureBatch) -> tuple[list[str], dict[str, str], dict[str, str]]:
@@ -266,21 +347,30 @@ def _groups(spec: ReviewLayer, batch: FeatureBatch) -> tuple[list[str], dict[str
         for k, ed in zip(keys, editions, strict=True):
             if k in cats:
                 continue
-            try:
-                cls = load_edition(str(ed or "gbt21010-2017")).by_code(k)
-            except CodeError:
+            found = _land_class(str(ed or "gbt21010-2017"), k)
+            if found is None:
                 cats[k] = "unknown"
                 continue
             if labels.get(k) == k:
-                labels[k] = cls.name
-            if is_farmland(cls):
-                cats[k] = "farmland"
-            else:
-                try:
-                    cats[k] = category(cls)
-                except CodeError:
-                    cats[k] = "unknown"
+                labels[k] = found[0]
+            cats[k] = found[1]
     return keys, labels, cats
+
+
+@functools.lru_cache(maxsize=4096)
+def _land_class(edition: str, code: str) -> tuple[str, str] | None:
+    """The name and review category (farmland, a 三大类 category, or unknown) of a land class; None
+    when the edition has no such code. The code tables are data files: fixed while guotu runs."""
+    try:
+        cls = load_edition(edition).by_code(code)
+    except CodeError:
+        return None
+    if is_farmland(cls):
+        return cls.name, "farmland"
+    try:
+        return cls.name, category(cls)
+    except CodeError:
+        return cls.name, "unknown"
 
 
 def review_json(review: Review, language: str | None = None) -> dict[str, Any]:

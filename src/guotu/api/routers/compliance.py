@@ -24,6 +24,7 @@ from guotu.onemap.compliance import Review, review_json
 from guotu.onemap.query import parse_date
 from guotu.onemap.report import render_text
 from guotu.onemap.report_html import render_html
+from guotu.onemap.review_index import enable_warm_reviews
 from guotu.onemap.upload import check_suffix, review_document, review_geometry, review_upload, safe_filename
 from guotu.store.base import Store
 
@@ -63,6 +64,7 @@ async def compliance(
     geometry: Annotated[bool, Query(description="add the site and overlap pieces as GeoJSON (json only)")] = False,
 ) -> Response:
     day = parse_date(date, "date")
+    enable_warm_reviews(store)  # the server keeps the reviewed layers indexed (docs/compliance.md)
     language = ctx.settings.lang
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type == "multipart/form-data":
