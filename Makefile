@@ -14,7 +14,7 @@ WEB_SOURCES := $(wildcard web/src/*) web/build.mjs web/package.json web/package-
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench,cluster]'
 	touch $(STAMP)
 
 # The one-map page (web/ → src/guotu/web/static), rebuilt only when its sources or the lock file change.
@@ -52,8 +52,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Every benchmark of issue #5 (bench/README.md), one after another, then the table of targets.
 bench: $(STAMP)
-	$(BIN)/python bench/check_bench.py
+	bash scripts/setup-system.sh
+	$(BIN)/python bench/run_all.py
 
 clean:
 	rm -rf build .pytest_cache .mypy_cache .ruff_cache

@@ -3,17 +3,18 @@ lost listener makes the store ask the database again rather than trust what it k
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 
 import psycopg
 import pytest
-from pgtest import PG_URL, drop_pg_schema, new_pg_schema, open_pg_store
-from storetest import make_layer, squares
 
 from guotu.core.features import FeatureBatch
 from guotu.store.pgnotify import CHANNEL
 from guotu.store.postgis import PostgisStore
+from pgtest import PG_URL, drop_pg_schema, new_pg_schema, open_pg_store
+from storetest import make_layer, squares
 
 
 @pytest.fixture
@@ -90,3 +91,22 @@ def test_a_lost_listener_falls_back_to_asking(two_servers: tuple[PostgisStore, P
     assert a.revision("parcels") == newest  # asked of the database
     assert wait_for(lambda: feed.live, 5.0)  # listening again, and what it knew was forgotten
     assert a.revision("parcels") == newest
+
+
+def test_remembered_definitions_follow_other_processes_and_open_transactions(
+        two_servers: tuple[PostgisStore, PostgisStore]) -> None:
+    a, b = two_servers
+    make_layer(a, "parcels", versioned=True)
+    a.revision("parcels")  # the feed runs: definitions and editions are now remembered by revision
+    assert a._schema("parcels") is a._schema("parcels")  # remembered, not read again
+    assert a.editions("parcels") == []
+    with b.transaction("tester") as tx:  # another process adds a field and an edition
+        tx.add_fields("parcels", {"owner": "TEXT"})
+        tx.add_edition("parcels", "2024版", status="approved", valid_from=dt.date(2024, 1, 1))
+    assert wait_for(lambda: "owner" in a._schema("parcels").fields)
+    assert [e.name for e in a.editions("parcels")] == ["2024版"]
+    # inside a transaction of its own, a store sees its uncommitted changes, never a remembered copy
+    with a.transaction("tester") as tx:
+        tx.add_fields("parcels", {"area_note": "TEXT"})
+        assert "area_note" in a._schema("parcels").fields
+        assert "area_note" in a.read("parcels").fields

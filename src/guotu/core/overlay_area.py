@@ -49,13 +49,17 @@ class Rings:
 
     def __init__(self, geoms: GeomArray) -> None:
         geoms = np.asarray(geoms, dtype=object)
-        # Stored in Z-order of their boxes, so neighbours on the ground are neighbours in memory: the
-        # kernel then walks pairs in that order and finds what it needs in the CPU cache (−15 % time
-        # at 200,000 survey patches, more at 2 million). ``rank[i]`` is where row i went.
-        self.order = np.argsort(_z_order(shapely.bounds(geoms)), kind="stable")
-        self.rank = np.empty(len(geoms), dtype=np.int64)
-        self.rank[self.order] = np.arange(len(geoms))
-        geoms = geoms[self.order]
+        bounds = shapely.bounds(geoms)
+        if len(geoms) >= Z_ORDER_MIN:
+            # Stored in Z-order of their boxes, so neighbours on the ground are neighbours in memory:
+            # the kernel then walks pairs in that order and finds what it needs in the CPU cache (−15 %
+            # time at 200,000 survey patches, more at 2 million). ``rank[i]`` is where row i went.
+            order = np.argsort(_z_order(bounds), kind="stable")
+            self.rank = np.empty(len(geoms), dtype=np.int64)
+            self.rank[order] = np.arange(len(geoms))
+            geoms, bounds = geoms[order], bounds[order]
+        else:
+            self.rank = np.arange(len(geoms), dtype=np.int64)
         types = shapely.get_type_id(geoms)
         if len(geoms) and np.all(types == 3) and not np.any(shapely.get_num_interior_rings(geoms)):
             # The common case (survey patches, blocks): one ring per geometry, read in one pass.
@@ -66,20 +70,16 @@ class Rings:
         else:
             if np.any((types != 3) & (types != 6) & (types != -1)):
                 raise TypeError("polygons expected")
-            kind, xy, offsets = shapely.to_ragged_array(geoms)
-            if kind == shapely.GeometryType.POLYGON:
-                ring_off, geom_rings = offsets
-                first = geom_rings[:-1]
-            else:
-                ring_off, part_off, geom_off = offsets
-                geom_rings = part_off[geom_off]
-                first = part_off[:-1]
-            shell = np.zeros(len(ring_off) - 1, dtype=np.bool_)
-            shell[first[first < len(shell)]] = True
+            parts, part_geom = shapely.get_parts(geoms, return_index=True)
+            rings, ring_part = shapely.get_rings(parts, return_index=True)
+            xy = shapely.get_coordinates(rings)
+            ring_off = np.concatenate([[0], np.cumsum(shapely.get_num_coordinates(rings))])
+            geom_rings = np.searchsorted(part_geom[ring_part], np.arange(len(geoms) + 1))
+            shell = np.r_[True, ring_part[1:] != ring_part[:-1]] if len(ring_part) else np.zeros(0, dtype=np.bool_)
         self.xy = np.ascontiguousarray(xy[:, :2], dtype=np.float64)
         self.ring_offsets = np.ascontiguousarray(ring_off, dtype=np.int64)
         self.geom_rings = np.ascontiguousarray(geom_rings, dtype=np.int64)
-        self.bounds = np.ascontiguousarray(shapely.bounds(geoms), dtype=np.float64)
+        self.bounds = np.ascontiguousarray(bounds, dtype=np.float64)
         _orient_rings(self.xy, self.ring_offsets, shell)
         edges = np.concatenate([[0], np.cumsum(np.diff(self.ring_offsets) - 1)])
         per_geom = edges[self.geom_rings[1:]] - edges[self.geom_rings[:-1]]
@@ -102,6 +102,9 @@ def _z_order(bounds: npt.NDArray[np.float64]) -> npt.NDArray[np.uint64]:
 
     return spread(cells[:, 0]) | (spread(cells[:, 1]) << np.uint64(1))
 
+
+PARALLEL_MIN_PAIRS = 2000  # fewer pairs run on the calling thread
+Z_ORDER_MIN = 5000  # fewer geometries stay in their order (they fit in the cache anyway)
 
 _RECENT: list[tuple[weakref.ref[Any], int, Rings]] = []  # the rings of the last few arrays measured
 _RECENT_LOCK = threading.Lock()
@@ -151,10 +154,13 @@ def pair_areas(
     lb = np.ascontiguousarray(b.rank[np.asarray(ri, dtype=np.int64)][walk])
     walked = np.zeros(len(la))
     sure = np.ones(len(la), dtype=np.bool_)
-    if len(la):
+    if len(la) >= PARALLEL_MIN_PAIRS:
         with _LAUNCH_LOCK:
             _pairs(a.xy, a.ring_offsets, a.geom_rings, a.bounds, b.xy, b.ring_offsets, b.geom_rings, b.bounds,
                    la, lb, max(a.max_edges, b.max_edges) + 2, walked, sure)
+    elif len(la):
+        _pairs_serial(a.xy, a.ring_offsets, a.geom_rings, a.bounds, b.xy, b.ring_offsets, b.geom_rings, b.bounds,
+                      la, lb, max(a.max_edges, b.max_edges) + 2, walked, sure)
     areas = np.empty(len(la))
     exact = np.empty(len(la), dtype=np.bool_)
     areas[walk] = walked
@@ -357,3 +363,7 @@ def _pairs(
             exact[k] = False
             continue
         areas[k] = 0.5 * (sa + sb)
+
+
+# A review's few dozen pairs: waking a thread pool costs more than the work, and its timing varies.
+_pairs_serial = njit(cache=True)(_pairs.py_func)

@@ -23,7 +23,7 @@ from guotu.core.codes import category, is_farmland, load_edition
 from guotu.core.crs import CGCS2000
 from guotu.core.errors import CodeError, InputError, NotFoundError
 from guotu.core.features import FeatureBatch
-from guotu.core.geometry import MIN_CHUNK, overlay, require_valid, to_metric
+from guotu.core.geometry import MIN_CHUNK, GeomArray, overlay, require_valid, to_metric
 from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
 from guotu.core.units import ROUNDING_RULE_EN, ROUNDING_RULE_ZH
 from guotu.onemap.review_index import layer_revisions, warm_indexes
@@ -189,7 +189,7 @@ def review_site(
     ]
     results: dict[str, LayerResult] = {}
     slivers: list[Sliver] = []
-    pieces_out: dict[str, FeatureBatch] = {}
+    pieces_out: dict[str, Callable[[], FeatureBatch]] = {}
     # A server keeps the layers warm (guotu.onemap.review_index); a GeoPackage in the middle of a
     # transaction is read directly (its audit ids, hence revisions, can be reused after a rollback).
     indexes = None if getattr(store, "_in_tx", False) else warm_indexes(store)
@@ -241,20 +241,21 @@ def _label(site: FeatureBatch, i: int) -> str:
 def _measure(
     spec: ReviewLayer, batch: FeatureBatch, site_m: np.ndarray, features: list[SiteFeature],
     policy: GeometryPolicy, disjoint: npt.NDArray[np.bool_] | None = None,
-) -> tuple[LayerResult, list[Sliver], FeatureBatch]:
-    """Overlaps of the site with ``batch``; the pieces come back in the metric zone.
+) -> tuple[LayerResult, list[Sliver], Callable[[], FeatureBatch]]:
+    """Overlaps of the site with ``batch``; the pieces come back as a function cutting them (metric zone).
 
     ``disjoint`` flags the features of ``batch`` known to share no interior with any other feature of
     the layer: the pieces of one site feature with such features do not overlap, so the area of their
     union is the sum of their areas (no GEOS union needed).
     """
     layer_m = to_metric(batch.geometry, batch.epsg, policy)
-    ov = overlay(site_m, layer_m, keep_geometry=True, workers=None if len(layer_m) > MIN_CHUNK else 1)
-    assert ov.geometry is not None
+    # Areas first (the overlay's area kernel); the pieces themselves are cut only when something needs
+    # them: a union of pieces that may overlap, or the overlaps drawn on a map.
+    ov = overlay(site_m, layer_m, workers=None if len(layer_m) > MIN_CHUNK else 1)
     # Pairs by (site feature, feature): the order of slivers and pieces does not depend on the
     # STRtree's traversal, so a warm review and a bounding-box read list them alike.
     order = np.lexsort((ov.right, ov.left))
-    left_all, right_all, area_all, geom_all = ov.left[order], ov.right[order], ov.area_m2[order], ov.geometry[order]
+    left_all, right_all, area_all = ov.left[order], ov.right[order], ov.area_m2[order]
     groups = _groups(spec, batch)
     keys = np.asarray(groups[0], dtype=object)
     group_of = keys[right_all] if len(right_all) else np.empty(0, dtype=object)
@@ -268,12 +269,18 @@ def _measure(
     keep = ~sliver
     result = LayerResult(spec.name, spec.kind, True, None)
     result.sliver_m2 = float(area_all[sliver].sum())
-    pieces_geom = geom_all[keep]
+    cut: list[GeomArray] = []
+
+    def pieces_geometry() -> GeomArray:
+        if not cut:
+            cut.append(shapely.intersection(site_m[left_all[keep]], layer_m[right_all[keep]]))
+        return cut[0]
+
     pieces_group = group_of[keep]
     pieces_left = left_all[keep]
     pieces_fid = ids[right_all[keep]]
     pieces_area = area_all[keep]
-    pieces_clean = (np.zeros(len(pieces_geom), dtype=bool) if disjoint is None
+    pieces_clean = (np.zeros(len(pieces_area), dtype=bool) if disjoint is None
                     else np.asarray(disjoint, dtype=bool)[right_all[keep]])
     labels, cats = groups[1], groups[2]
     unions: dict[bytes, float] = {}
@@ -286,7 +293,7 @@ def _measure(
             if pieces_clean[mask].all() and len(set(pieces_left[mask].tolist())) <= 1:
                 unions[key] = float(pieces_area[mask].sum())
             else:
-                unions[key] = float(shapely.area(shapely.union_all(pieces_geom[mask])))
+                unions[key] = float(shapely.area(shapely.union_all(pieces_geometry()[mask])))
         return unions[key]
 
     for g in sorted(set(pieces_group.tolist())):
@@ -299,28 +306,32 @@ def _measure(
             features[i].overlaps.setdefault(spec.name, []).append(
                 GroupArea(g, labels.get(g, g), union_area(sub), sub_fids, cats.get(g)))
     result.groups.sort(key=lambda ga: -ga.area_m2)
-    if len(pieces_geom):
-        result.area_of = lambda: union_area(np.ones(len(pieces_geom), dtype=bool))
-    pieces = FeatureBatch(
-        pieces_geom,
-        {"group": [str(g) for g in pieces_group],
-         "site_feature": [str(features[int(i)].id) for i in pieces_left],
-         "feature": [int(f) for f in pieces_fid]},
-        {"group": "TEXT", "site_feature": "TEXT", "feature": "INTEGER"}, policy.metric_epsg,
-    )
+    if len(pieces_area):
+        result.area_of = lambda: union_area(np.ones(len(pieces_area), dtype=bool))
+
+    def pieces() -> FeatureBatch:
+        return FeatureBatch(
+            pieces_geometry(),
+            {"group": [str(g) for g in pieces_group],
+             "site_feature": [str(features[int(i)].id) for i in pieces_left],
+             "feature": [int(f) for f in pieces_fid]},
+            {"group": "TEXT", "site_feature": "TEXT", "feature": "INTEGER"}, policy.metric_epsg,
+        )
+
     return result, slivers, pieces
 
 
 class LazyPieces(Mapping[str, FeatureBatch]):
-    """The overlap pieces of each layer, moved to CGCS2000 only when read (for drawing on a map)."""
+    """The overlap pieces of each layer, cut and moved to CGCS2000 only when read (for drawing on a map:
+    the review's figures come from the overlay's areas and need no piece)."""
 
-    def __init__(self, metric: dict[str, FeatureBatch]) -> None:
+    def __init__(self, metric: dict[str, Callable[[], FeatureBatch]]) -> None:
         self._metric = metric
         self._geo: dict[str, FeatureBatch] = {}
 
     def __getitem__(self, layer: str) -> FeatureBatch:
         if layer not in self._geo:
-            self._geo[layer] = self._metric[layer].to_epsg(CGCS2000)
+            self._geo[layer] = self._metric[layer]().to_epsg(CGCS2000)
         return self._geo[layer]
 
     def __iter__(self) -> Iterator[str]:

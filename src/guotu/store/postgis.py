@@ -31,9 +31,9 @@ import json
 import math
 import re
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import numpy as np
@@ -73,6 +73,7 @@ _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _COPY_CHUNK = 10_000  # features encoded at a time while COPY streams
 
 # The connection of the transaction open in this thread or task, per store (id(store) → connection).
+_T = TypeVar("_T")
 _ACTIVE: contextvars.ContextVar[Mapping[int, Connection] | None] = contextvars.ContextVar("guotu_pg_tx", default=None)
 
 _DDL = """
@@ -186,6 +187,7 @@ class PostgisStore:
         self._closed = False
         self._feed: RevisionFeed | None = None
         self._feed_lock = threading.Lock()
+        self._meta: dict[tuple[str, str], tuple[int, Any]] = {}  # (kind, layer) -> (revision, value)
 
     # --- set-up ---------------------------------------------------------------------------------
     def _connect(self) -> Connection:
@@ -291,25 +293,51 @@ class PostgisStore:
         return LayerInfo(info.name, info.title, info.geometry_type, info.fields, info.versioned,
                          int(count[0]) if count else 0, bounds)
 
+    def _known_revision(self, layer: str) -> int | None:
+        """The layer's revision if the notification feed already knows it and no transaction of this
+        store is open here (its uncommitted changes are not in any revision yet)."""
+        if self._feed is None or (_ACTIVE.get() or {}).get(id(self)) is not None:
+            return None
+        return self._feed.known(layer)[0]
+
+    def _remembered(self, kind: str, layer: str, load: Callable[[], _T]) -> _T:
+        """A layer's definition or editions, kept while its revision stands (every change of either is
+        an audit event of the layer): a cold tile or a review then costs one query, not five."""
+        revision = self._known_revision(layer)
+        if revision is not None:
+            hit = self._meta.get((kind, layer))
+            if hit is not None and hit[0] == revision:
+                return cast(_T, hit[1])
+        value = load()
+        if revision is not None:
+            self._meta[(kind, layer)] = (revision, value)
+        return value
+
     def _schema(self, name: str) -> LayerInfo:
-        with self._conn() as conn:
-            row = conn.execute(
-                f"SELECT name, title, geometry_type, versioned, fields FROM {self._s}.guotu_layers WHERE name = %s",
-                (name,),
-            ).fetchone()
-        if row is None:
-            raise NotFoundError("store.unknown_layer", layer=name, path=self.location)
-        return LayerInfo(row[0], row[1], row[2], dict(row[4]), bool(row[3]))
+        def load() -> LayerInfo:
+            with self._conn() as conn:
+                row = conn.execute(
+                    f"SELECT name, title, geometry_type, versioned, fields FROM {self._s}.guotu_layers"
+                    " WHERE name = %s", (name,),
+                ).fetchone()
+            if row is None:
+                raise NotFoundError("store.unknown_layer", layer=name, path=self.location)
+            return LayerInfo(row[0], row[1], row[2], dict(row[4]), bool(row[3]))
+
+        return self._remembered("schema", name, load)
 
     def editions(self, layer: str) -> list[Edition]:
-        self._schema(layer)
-        with self._conn() as conn:
-            rows = conn.execute(
-                "SELECT id, layer, name, status, valid_from, valid_to, approved_on, document"
-                f" FROM {self._s}.guotu_editions WHERE layer = %s ORDER BY valid_from, id",
-                (layer,),
-            ).fetchall()
-        return [Edition(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "") for r in rows]
+        def load() -> list[Edition]:
+            self._schema(layer)
+            with self._conn() as conn:
+                rows = conn.execute(
+                    "SELECT id, layer, name, status, valid_from, valid_to, approved_on, document"
+                    f" FROM {self._s}.guotu_editions WHERE layer = %s ORDER BY valid_from, id",
+                    (layer,),
+                ).fetchall()
+            return [Edition(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], r[7] or "") for r in rows]
+
+        return list(self._remembered("editions", layer, load))
 
     def read(
         self, layer: str, *, bbox: BBox | None = None, as_of: dt.date | None = None,
