@@ -334,36 +334,53 @@ def _side(
     return acc, True
 
 
+@njit(cache=True, inline="always")
+def _one_pair(
+    k: int, axy: Any, a_offsets: Any, a_rings: Any, a_bounds: Any, bxy: Any, b_offsets: Any, b_rings: Any,
+    b_bounds: Any, li: Any, ri: Any, buflen: int, areas: Any, exact: Any,
+) -> None:
+    i = li[k]
+    j = ri[k]
+    a0, a1 = a_rings[i], a_rings[i + 1]
+    b0, b1 = b_rings[j], b_rings[j + 1]
+    if a1 == a0 or b1 == b0:
+        return
+    ox = a_bounds[i, 0]
+    oy = a_bounds[i, 1]
+    # How far a computed point (a midpoint, a crossing) may be from where it should be: a few
+    # units in the last place of the largest coordinate of the pair.
+    big = max(abs(a_bounds[i, 0]), abs(a_bounds[i, 1]), abs(a_bounds[i, 2]), abs(a_bounds[i, 3]),
+              abs(b_bounds[j, 0]), abs(b_bounds[j, 1]), abs(b_bounds[j, 2]), abs(b_bounds[j, 3]))
+    eps = 8.0 * big * 2.0**-52
+    buf = np.empty(buflen)
+    sa, ok = _side(axy, a_offsets, a0, a1, bxy, b_offsets, b0, b1, b_bounds[j], True, ox, oy, eps, buf)
+    if not ok:
+        exact[k] = False
+        return
+    sb, ok = _side(bxy, b_offsets, b0, b1, axy, a_offsets, a0, a1, a_bounds[i], False, ox, oy, eps, buf)
+    if not ok:
+        exact[k] = False
+        return
+    areas[k] = 0.5 * (sa + sb)
+
+
 @njit(cache=True, parallel=True)
 def _pairs(
     axy: Any, a_offsets: Any, a_rings: Any, a_bounds: Any, bxy: Any, b_offsets: Any, b_rings: Any, b_bounds: Any,
     li: Any, ri: Any, buflen: int, areas: Any, exact: Any,
 ) -> None:
     for k in prange(len(li)):
-        i = li[k]
-        j = ri[k]
-        a0, a1 = a_rings[i], a_rings[i + 1]
-        b0, b1 = b_rings[j], b_rings[j + 1]
-        if a1 == a0 or b1 == b0:
-            continue
-        ox = a_bounds[i, 0]
-        oy = a_bounds[i, 1]
-        # How far a computed point (a midpoint, a crossing) may be from where it should be: a few
-        # units in the last place of the largest coordinate of the pair.
-        big = max(abs(a_bounds[i, 0]), abs(a_bounds[i, 1]), abs(a_bounds[i, 2]), abs(a_bounds[i, 3]),
-                  abs(b_bounds[j, 0]), abs(b_bounds[j, 1]), abs(b_bounds[j, 2]), abs(b_bounds[j, 3]))
-        eps = 8.0 * big * 2.0**-52
-        buf = np.empty(buflen)
-        sa, ok = _side(axy, a_offsets, a0, a1, bxy, b_offsets, b0, b1, b_bounds[j], True, ox, oy, eps, buf)
-        if not ok:
-            exact[k] = False
-            continue
-        sb, ok = _side(bxy, b_offsets, b0, b1, axy, a_offsets, a0, a1, a_bounds[i], False, ox, oy, eps, buf)
-        if not ok:
-            exact[k] = False
-            continue
-        areas[k] = 0.5 * (sa + sb)
+        _one_pair(k, axy, a_offsets, a_rings, a_bounds, bxy, b_offsets, b_rings, b_bounds, li, ri, buflen, areas,
+                  exact)
 
 
-# A review's few dozen pairs: waking a thread pool costs more than the work, and its timing varies.
-_pairs_serial = njit(cache=True)(_pairs.py_func)
+@njit(cache=True)
+def _pairs_serial(
+    axy: Any, a_offsets: Any, a_rings: Any, a_bounds: Any, bxy: Any, b_offsets: Any, b_rings: Any, b_bounds: Any,
+    li: Any, ri: Any, buflen: int, areas: Any, exact: Any,
+) -> None:
+    """:func:`_pairs` on the calling thread: for a review's few dozen pairs, waking a thread pool costs
+    more than the work, and its timing varies."""
+    for k in range(len(li)):
+        _one_pair(k, axy, a_offsets, a_rings, a_bounds, bxy, b_offsets, b_rings, b_bounds, li, ri, buflen, areas,
+                  exact)
