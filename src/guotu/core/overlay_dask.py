@@ -151,8 +151,10 @@ def dask_client(scheduler: str | None, timeout_s: float = 10.0) -> Iterator[Any]
         finally:
             client.close()
         return
+    # One thread per worker process, the area kernel's too: two workers with a kernel thread per core
+    # each would fight over the same cores (docs/cluster.md says the same for real workers).
     cluster = LocalCluster(n_workers=LOCAL_WORKERS, threads_per_worker=1, processes=True, dashboard_address=None,
-                           silence_logs=logging.ERROR)
+                           silence_logs=logging.ERROR, env={"NUMBA_NUM_THREADS": "1"})
     try:
         client = Client(cluster, set_as_default=False)
         try:
