@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
-import platform
 import sqlite3
 import statistics
 import subprocess
@@ -31,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchkit import write_results
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
@@ -166,12 +166,7 @@ def main() -> None:
         print(f"{r['patches']:>9} {r['guotu_warm_ms_p50']:>12.1f} ms {r['guotu_warm_ms_p99']:>6.1f} ms "
               f"{r['guotu_cli_ms_p50']:>11.0f} ms {r['geopandas_ms_p50']:>11.1f} ms "
               f"{r['ratio_guotu_over_geopandas']:>7.3f}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"check-{dt.date.today().isoformat()}.json"
-    out.write_text(json.dumps({
-        "benchmark": "check", "date": dt.datetime.now(dt.UTC).isoformat(), "seed": args.seed,
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
-        "results": rows}, ensure_ascii=False, indent=2))
+    out = write_results("check", args.seed, rows)
     print(f"\nwritten {out}")
 
 

@@ -30,12 +30,10 @@ printed and written to ``bench/results/import-<date>.json``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
 import io
 import json
 import os
-import platform
 import shutil
 import statistics
 import subprocess
@@ -44,6 +42,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import benchkit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -196,17 +196,9 @@ def profile_import(src: Path, store_kind: str, top: int = 25) -> str:
 
 
 def machine() -> dict[str, Any]:
-    import shapely
-
-    cpu = ""
-    with contextlib.suppress(OSError, StopIteration):
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
     gdal = subprocess.run([OGR2OGR, "--version"], capture_output=True, text=True, check=False).stdout.strip()
     pg = _pg("SELECT version(), postgis_full_version()")[0]
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "cpu": cpu, "shapely": shapely.__version__, "geos": shapely.geos_version_string,
-            "ogr2ogr": gdal, "postgresql": pg[0].split(",")[0], "postgis": pg[1].split(" ")[1]}
+    return benchkit.machine(ogr2ogr=gdal, postgresql=pg[0].split(",")[0], postgis=pg[1].split(" ")[1])
 
 
 def main() -> None:

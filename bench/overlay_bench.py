@@ -43,7 +43,6 @@ import io
 import itertools
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -52,6 +51,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from benchkit import machine
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -82,6 +83,17 @@ def peak_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def watch_workers(run: Any, client: Any) -> None:
+    """Give an engine on a Dask cluster its workers' peak memory (VmHWM, read on each worker)."""
+
+    def worker_peaks() -> list[float]:
+        return [float(v) for v in client.run(peak_mb).values()]
+
+    run.worker_peaks = worker_peaks
+    run.worker_peak = lambda: sum(worker_peaks())
+    run.worker_reset = lambda: client.run(reset_peak)
 
 
 # --- the engines: each is setup(county) -> run() -> Answer ----------------------------------------------
@@ -128,19 +140,8 @@ def setup_guotu_dask(county: Any) -> Any:
             out.update({f"{name}|{names[k]}": float(sums[k]) for k in np.flatnonzero(sums)})
         return out
 
-    def worker_peaks() -> list[float]:
-        return [float(v) for v in client.run(peak_mb).values()]
-
-    def worker_peak() -> float:
-        return sum(worker_peaks())
-
-    def worker_reset() -> None:
-        client.run(reset_peak)
-
+    watch_workers(run, client)
     run.close = stack.close  # type: ignore[attr-defined]
-    run.worker_peak = worker_peak  # type: ignore[attr-defined]
-    run.worker_peaks = worker_peaks  # type: ignore[attr-defined]
-    run.worker_reset = worker_reset  # type: ignore[attr-defined]
     run.partitions = job.info.partitions  # type: ignore[attr-defined]
     return run
 
@@ -273,23 +274,12 @@ def setup_dask(county: Any) -> Any:
             out.update({f"{name}|{k}": v for k, v in total.items()})
         return out
 
-    def worker_peaks() -> list[float]:
-        return [float(v) for v in client.run(peak_mb).values()]
-
-    def worker_peak() -> float:
-        return sum(worker_peaks())
-
-    def worker_reset() -> None:
-        client.run(reset_peak)
-
+    watch_workers(run, client)
     def close() -> None:
         client.close()
         cluster.close()
 
     run.close = close  # type: ignore[attr-defined]
-    run.worker_peak = worker_peak  # type: ignore[attr-defined]
-    run.worker_peaks = worker_peaks  # type: ignore[attr-defined]
-    run.worker_reset = worker_reset  # type: ignore[attr-defined]
     return run
 
 
@@ -384,17 +374,6 @@ def profile_guotu(size: int, seed: int, top: int = 15) -> str:
     out = io.StringIO()
     pstats.Stats(prof, stream=out).sort_stats("tottime").print_stats(top)
     return out.getvalue()
-
-
-def machine() -> dict[str, Any]:
-    import shapely
-
-    cpu = ""
-    with contextlib.suppress(OSError, StopIteration):
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
-            "cpu": cpu, "shapely": shapely.__version__, "geos": shapely.geos_version_string}
 
 
 def main() -> None:

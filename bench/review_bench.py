@@ -24,10 +24,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import datetime as dt
 import json
 import os
-import platform
 import pstats
 import time
 from pathlib import Path
@@ -36,6 +34,7 @@ from typing import Any
 import numpy as np
 
 import review_county as rc
+from benchkit import write_results
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
@@ -206,12 +205,7 @@ def main() -> None:
             print(f"{r['cells']:>9,} {label:<16} {r[f'{name}_ms_p50']:>6.2f} ms {r[f'{name}_ms_p99']:>6.2f} ms "
                   f"{ratio:>18} {build:>12} {mem:>10}")
         print(f"{'':>9} {'(review_json)':<16} {r['json_ms_p50']:>6.2f} ms {r['json_ms_p99']:>6.2f} ms")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"review-{dt.date.today().isoformat()}.json"
-    out.write_text(json.dumps({
-        "benchmark": "review", "date": dt.datetime.now(dt.UTC).isoformat(), "seed": args.seed,
-        "machine": {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count()},
-        "results": rows}, ensure_ascii=False, indent=2))
+    out = write_results("review", args.seed, rows)
     print(f"\nwritten {out}")
 
 
