@@ -28,14 +28,11 @@ import numpy.typing as npt
 import shapely
 
 from guotu.core.errors import InputError
-from guotu.core.geometry import GeomArray
+from guotu.core.geometry import GeomArray, hilbert_order
 from guotu.core.grouped_overlay import AreaMatrix, Codes, grouped_areas
 
 LOCAL_WORKERS = 2
 ROWS_PER_PARTITION = 25_000
-HILBERT_ORDER = 16
-
-
 @dataclass(frozen=True)
 class ClusterInfo:
     """Where an overlay ran: the scheduler's address, its workers and threads, the partitions."""
@@ -86,34 +83,6 @@ def _partition_areas(part: _Packed, right: _RightLayer, shape: tuple[int, int]) 
     box = np.asarray(shapely.total_bounds(part.geoms), dtype=np.float64)
     near, near_codes = right.near(box)
     return grouped_areas(part.geoms, near, part.codes, near_codes, shape, workers=1)
-
-
-def hilbert_order(geoms: GeomArray, order: int = HILBERT_ORDER) -> npt.NDArray[np.intp]:
-    """Row indices sorted along a Hilbert curve through the bounding-box centres (a 2^order grid).
-
-    >>> import shapely, numpy as np
-    >>> pts = np.array([shapely.box(x, y, x + 1, y + 1) for x, y in [(9, 9), (0, 0), (0, 9), (9, 0)]])
-    >>> hilbert_order(pts, order=1).tolist()
-    [1, 2, 0, 3]
-    """
-    b = shapely.bounds(geoms)
-    cx, cy = (b[:, 0] + b[:, 2]) / 2, (b[:, 1] + b[:, 3]) / 2
-    n = 1 << order
-    x0, x1, y0, y1 = np.nanmin(cx), np.nanmax(cx), np.nanmin(cy), np.nanmax(cy)
-    x = np.nan_to_num((cx - x0) / max(x1 - x0, 1e-9) * (n - 1)).astype(np.int64)
-    y = np.nan_to_num((cy - y0) / max(y1 - y0, 1e-9) * (n - 1)).astype(np.int64)
-    d = np.zeros(len(x), dtype=np.int64)
-    s = n // 2
-    while s > 0:
-        rx = (x & s) > 0
-        ry = (y & s) > 0
-        d += s * s * ((3 * rx.astype(np.int64)) ^ ry.astype(np.int64))
-        flip = ~ry & rx
-        x = np.where(flip, n - 1 - x, x)
-        y = np.where(flip, n - 1 - y, y)
-        x, y = np.where(~ry, y, x), np.where(~ry, x, y)
-        s //= 2
-    return np.argsort(d, kind="stable").astype(np.intp)
 
 
 def partition_count(rows: int, threads: int, rows_per_partition: int = ROWS_PER_PARTITION) -> int:
@@ -186,7 +155,7 @@ class DaskOverlay:
             raise InputError("cluster.no_workers", address=info.scheduler)
         left = np.asarray(left, dtype=object)
         codes = np.asarray(left_codes)
-        order = hilbert_order(left) if len(left) else np.empty(0, dtype=np.intp)
+        order = hilbert_order(shapely.bounds(left))
         count = partition_count(len(left), info.threads, rows_per_partition) if len(left) else 0
         parts = [_Packed(left[ix], codes[ix]) for ix in (np.array_split(order, count) if count else [])]
         self.info = ClusterInfo(info.scheduler, info.workers, info.threads, len(parts))
