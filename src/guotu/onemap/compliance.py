@@ -26,7 +26,7 @@ from guotu.core.features import FeatureBatch
 from guotu.core.geometry import MIN_CHUNK, GeomArray, overlay, require_valid, to_metric
 from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
 from guotu.core.units import ROUNDING_RULE_EN, ROUNDING_RULE_ZH
-from guotu.onemap.review_index import layer_revisions, warm_indexes
+from guotu.onemap.review_index import warm_indexes
 from guotu.onemap.rule_engine import Rule, load_rules, worst
 from guotu.store.base import Edition, Store
 
@@ -193,7 +193,7 @@ def review_site(
     # A server keeps the layers warm (guotu.onemap.review_index); a GeoPackage in the middle of a
     # transaction is read directly (its audit ids, hence revisions, can be reused after a rollback).
     indexes = None if getattr(store, "_in_tx", False) else warm_indexes(store)
-    revisions = layer_revisions(store, [spec.name for spec in layers]) if indexes is not None else {}
+    revisions = store.revisions([spec.name for spec in layers]) if indexes is not None else {}
     for spec in layers:
         revision = revisions.get(spec.name, 0)
         if indexes is not None:

@@ -42,8 +42,8 @@ IndexKey = tuple[str, int, tuple[int, ...], int, float]
 class LayerIndex:
     """The features of one layer in force for a set of editions: metric geometry, CGCS2000 bounds, STRtree.
 
-    ``lock`` serialises the overlays that use these geometries: overlay prepares them (GEOS builds a
-    prepared geometry's index lazily, and two threads doing that at once crash).
+    ``lock`` serialises the reviews that use these geometries: :meth:`disjoint` fills its per-feature
+    flags lazily, and a GEOS geometry must not be prepared by two threads at once.
     """
 
     batch: FeatureBatch  # in the metric zone, in fid order, only the attributes the review groups by
@@ -161,14 +161,6 @@ class ReviewIndexes:
         with self._lock:
             self._indexes.clear()
             self._editions.clear()
-
-
-def layer_revisions(store: Store, layers: list[str]) -> dict[str, int]:
-    """The revision of each layer, in one query when the store offers ``revisions`` (both stores do)."""
-    many = getattr(store, "revisions", None)
-    if many is not None:
-        return dict(many(layers))
-    return {name: store.revision(name) for name in layers}
 
 
 _WARM: weakref.WeakKeyDictionary[Any, ReviewIndexes] = weakref.WeakKeyDictionary()

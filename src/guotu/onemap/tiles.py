@@ -155,7 +155,7 @@ class TileService:
     def _build(self, layer: str, z: int, x: int, y: int, day: dt.date) -> Tile:
         bounds = tile_bounds(z, x, y)
         pad = (bounds[2] - bounds[0]) * BUFFER / EXTENT
-        bbox = lonlat_box((bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad))
+        bbox = mercator_to_lonlat_box((bounds[0] - pad, bounds[1] - pad, bounds[2] + pad, bounds[3] + pad))
         batch = self.store.read(layer, bbox=bbox, as_of=day)
         data = None
         if len(batch):
@@ -171,11 +171,6 @@ class TileService:
 def etag(data: bytes | None) -> str:
     """A strong ETag of a tile's bytes."""
     return '"' + hashlib.blake2b(data or b"", digest_size=12).hexdigest() + '"'
-
-
-def lonlat_box(mercator: BBox) -> BBox:
-    """A Web Mercator box as the CGCS2000 lon/lat box that covers it."""
-    return mercator_to_lonlat_box(mercator)
 
 
 def _to_mercator(epsg: int) -> Project:

@@ -318,9 +318,7 @@ class GpkgStore:
                             editions=[r[2] for r in rows])
 
     def revision(self, layer: str) -> int:
-        with self._reading() as con:
-            row = con.execute("SELECT max(id) FROM guotu_audit WHERE layer = ?", (layer,)).fetchone()
-        return int(row[0] or 0)
+        return self.revisions([layer])[layer]
 
     def revisions(self, layers: Sequence[str]) -> dict[str, int]:
         """:meth:`revision` of several layers in one query (a warm review checks five per request)."""
