@@ -4,6 +4,7 @@ whoever makes it (this store handle or another one, as the CLI would); edition c
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import mapbox_vector_tile
@@ -88,6 +89,12 @@ def test_moves_deletes_and_other_writers_are_seen(store: Store) -> None:
             tx.update(LAYER, [fids[0]], FeatureBatch(np.array([moved], dtype=object), {}, {}, 4490))
     finally:
         other.close()
+    # Another process's commit reaches a PostGIS store by notification (store/pgnotify.py), within
+    # milliseconds rather than at once: wait for it, as the next request of a real client would.
+    newest = max(e.id for e in store.audit_events() if e.layer == LAYER)
+    deadline = time.monotonic() + 5.0
+    while store.revision(LAYER) < newest and time.monotonic() < deadline:
+        time.sleep(0.01)
     hits = tiles.stats.hits
     assert fids[0] not in names(tiles, 16, *old) and fids[0] in names(tiles, 16, *new)
     assert names(tiles, 16, *far) and tiles.stats.hits == hits + 1  # only the far tile was still cached
