@@ -19,7 +19,7 @@ import psycopg
 import pytest
 import shapely
 
-from guotu.core.errors import ConflictError, NotFoundError, StoreError
+from guotu.core.errors import ConflictError, InputError, NotFoundError, StoreError
 from guotu.core.features import FeatureBatch
 from guotu.core.passwords import hash_password
 from guotu.onemap.compliance import review_json, review_site
@@ -209,8 +209,19 @@ def test_concurrent_writers_each_get_their_own_transaction(pg: PostgisStore) -> 
 def test_a_failed_sql_statement_rolls_back_as_write_failed(pg: PostgisStore) -> None:
     make_layer(pg)
     with pytest.raises(StoreError) as err, pg.transaction() as tx:
-        tx.write("parcels", FeatureBatch(squares(1, y0=30.8), {"grade": ["not a number"]}))
-    assert err.value.key == "store.write_failed" and "bigint" in err.value.message
+        tx.write("parcels", FeatureBatch(squares(2, y0=30.8), {"grade": [1, 2]}), fids=[90, 1])  # fid 1 is taken
+    assert err.value.key == "store.write_failed" and "fid" in err.value.message
+    assert pg.layer("parcels").count == 5
+
+
+def test_a_value_the_field_cannot_hold_is_refused_naming_the_record(pg: PostgisStore) -> None:
+    make_layer(pg)
+    batch = FeatureBatch(squares(3, y0=30.8), {"grade": [1, 2.0, "not a number"]}, ids=["A", "B", "C"])
+    with pytest.raises(InputError) as err, pg.transaction() as tx:
+        tx.write("parcels", batch)
+    assert err.value.key == "store.bad_value"
+    assert err.value.params["record"] == "C" and err.value.params["field"] == "grade"
+    assert "'not a number'" in err.value.message
     assert pg.layer("parcels").count == 5
 
 

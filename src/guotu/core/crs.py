@@ -16,6 +16,7 @@ overlays use the 3° Gauss-Krüger zone chosen from longitude: zone ``n`` has it
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -144,17 +145,41 @@ def transformer(src: int, dst: int) -> Transformer:
     return Transformer.from_crs(crs_from_epsg(src), crs_from_epsg(dst), always_xy=True)
 
 
+THREADED_POINTS = 200_000  # coordinates from which a reprojection runs on two threads
+
+
+def transform_xy(xy: npt.NDArray[np.float64], src: int, dst: int) -> npt.NDArray[np.float64]:
+    """Reproject an (n, 2) array of coordinates (x = easting/longitude, y = northing/latitude).
+
+    Large arrays are cut in two and reprojected on two threads: PROJ releases the GIL, and pyproj's
+    transformers are thread-safe (each thread gets its own PROJ object)."""
+    xy = np.asarray(xy, dtype=np.float64).reshape(-1, 2)
+    if src == dst:
+        return xy
+    tr = transformer(src, dst)
+    out = np.empty_like(xy)
+
+    def _part(lo: int, hi: int) -> None:
+        x, y = tr.transform(xy[lo:hi, 0], xy[lo:hi, 1])
+        out[lo:hi, 0], out[lo:hi, 1] = x, y
+
+    n = len(xy)
+    if n < THREADED_POINTS:
+        _part(0, n)
+        return out
+    half = n // 2
+    with ThreadPoolExecutor(1) as executor:
+        other = executor.submit(_part, half, n)
+        _part(0, half)
+        other.result()
+    return out
+
+
 def transform_geometries(geoms: npt.NDArray[Any], src: int, dst: int) -> npt.NDArray[Any]:
     """Reproject an array of shapely geometries (x = easting/longitude, y = northing/latitude)."""
     if src == dst:
         return geoms
-    tr = transformer(src, dst)
-
-    def _apply(coords: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
-        x, y = tr.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geoms, _apply)  # type: ignore[no-any-return]
+    return shapely.transform(geoms, lambda coords: transform_xy(coords, src, dst))  # type: ignore[no-any-return]
 
 
 def check_coordinates(

@@ -6,15 +6,19 @@ shape, so no module converts between private representations.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import shapely
 
 from guotu.core.crs import CGCS2000, transform_geometries
+
+if TYPE_CHECKING:  # numba loads only where geometries are moved in bulk
+    from guotu.core.flatgeom import FlatGeometries
 
 # Attribute types a layer may declare (SQLite/GeoPackage affinities).
 FIELD_TYPES = ("TEXT", "INTEGER", "REAL", "DATE", "DATETIME", "BOOLEAN")
@@ -35,10 +39,17 @@ class FeatureBatch:
     epsg: int = CGCS2000
     ids: list[Any] | None = None
     editions: list[str | None] | None = None  # the plan edition of each feature, when read from a store
+    # The same geometries as flat arrays, when a reader had them (from the file's WKB) at no cost. The
+    # geometry array is then made read-only, so that the two cannot drift apart.
+    flat: FlatGeometries | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.geometry = np.asarray(self.geometry, dtype=object)
         n = len(self.geometry)
+        if self.flat is not None:
+            if len(self.flat) != n:
+                raise ValueError(f"{len(self.flat)} flat geometries for {n} geometries")
+            self.geometry.flags.writeable = False
         for name, values in self.attributes.items():
             if len(values) != n:
                 raise ValueError(f"attribute {name!r} has {len(values)} values for {n} geometries")
@@ -49,6 +60,14 @@ class FeatureBatch:
 
     def __len__(self) -> int:
         return len(self.geometry)
+
+    def flat_geometries(self) -> FlatGeometries | None:
+        """The geometries as flat arrays (None when one has no flat form: a collection, a curve)."""
+        if self.flat is not None:
+            return self.flat
+        from guotu.core.flatgeom import flatten
+
+        return flatten(self.geometry)
 
     def record_id(self, i: int) -> Any:
         assert self.ids is not None
@@ -107,28 +126,33 @@ def infer_type(values: Sequence[Any]) -> str:
     >>> infer_type([1, None, 2]), infer_type([1, 2.5]), infer_type(["a", 1])
     ('INTEGER', 'REAL', 'TEXT')
     """
-    import datetime as dt
-
     kinds = set()
-    for v in values:
-        if v is None:
+    for t in set(map(type, values)):  # the distinct types, not every value: one pass in C
+        if t is type(None):
             continue
-        if isinstance(v, bool | np.bool_):
-            kinds.add("BOOLEAN")
-        elif isinstance(v, int | np.integer):
-            kinds.add("INTEGER")
-        elif isinstance(v, float | np.floating):
-            kinds.add("REAL")
-        elif isinstance(v, dt.datetime):
-            kinds.add("DATETIME")
-        elif isinstance(v, dt.date):
-            kinds.add("DATE")
-        else:
-            kinds.add("TEXT")
+        kinds.add(_KIND_OF_TYPE.get(t) or _kind_of(t))
     if not kinds:
         return "TEXT"
     if len(kinds) == 1:
         return kinds.pop()
     if kinds <= {"INTEGER", "REAL"}:
         return "REAL"
+    return "TEXT"
+
+
+_KIND_OF_TYPE = {str: "TEXT", int: "INTEGER", float: "REAL", bool: "BOOLEAN", dt.date: "DATE",
+                 dt.datetime: "DATETIME"}
+
+
+def _kind_of(t: type) -> str:
+    if issubclass(t, bool | np.bool_):
+        return "BOOLEAN"
+    if issubclass(t, int | np.integer):
+        return "INTEGER"
+    if issubclass(t, float | np.floating):
+        return "REAL"
+    if issubclass(t, dt.datetime):
+        return "DATETIME"
+    if issubclass(t, dt.date):
+        return "DATE"
     return "TEXT"

@@ -11,7 +11,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -22,6 +22,9 @@ from guotu.core.errors import GeometryError
 from guotu.core.features import FeatureBatch
 from guotu.core.messages import Text, tr
 from guotu.core.policy import DEFAULT_POLICY, GeometryPolicy
+
+if TYPE_CHECKING:
+    from guotu.core.flatgeom import FlatGeometries
 
 GeomArray = npt.NDArray[Any]
 
@@ -70,9 +73,13 @@ _CHUNK = 25_000  # geometries checked at a time
 
 
 def find_problems(
-    geoms: GeomArray, ids: list[Any] | None = None, policy: GeometryPolicy = DEFAULT_POLICY
+    geoms: GeomArray, ids: list[Any] | None = None, policy: GeometryPolicy = DEFAULT_POLICY,
+    flat: FlatGeometries | None = None,
 ) -> list[Problem]:
     """Every problem of every geometry, in record order: GEOS validity, duplicate points, spikes.
+
+    ``flat`` is the same geometries as flat arrays, when the caller has them: the ring checks then
+    read their coordinates from it instead of from the geometries.
 
     >>> import shapely, numpy as np
     >>> bowtie = shapely.Polygon([(0, 0), (2, 2), (2, 0), (0, 2), (0, 0)])
@@ -83,11 +90,14 @@ def find_problems(
     ids = list(range(1, len(geoms) + 1)) if ids is None else ids
     if len(geoms) > _CHUNK:  # each record is checked on its own: chunks keep the arrays in cache
         return [p for lo in range(0, len(geoms), _CHUNK)
-                for p in _find_problems(geoms[lo : lo + _CHUNK], ids[lo : lo + _CHUNK], policy)]
-    return _find_problems(geoms, ids, policy)
+                for p in _find_problems(geoms[lo : lo + _CHUNK], ids[lo : lo + _CHUNK], policy,
+                                        None if flat is None else flat.rows(lo, min(len(geoms), lo + _CHUNK)))]
+    return _find_problems(geoms, ids, policy, flat)
 
 
-def _find_problems(geoms: GeomArray, ids: list[Any], policy: GeometryPolicy) -> list[Problem]:
+def _find_problems(
+    geoms: GeomArray, ids: list[Any], policy: GeometryPolicy, flat: FlatGeometries | None
+) -> list[Problem]:
     found: dict[int, list[Problem]] = {}
     missing = shapely.is_missing(geoms)
     for row in np.flatnonzero(missing).tolist():
@@ -98,14 +108,19 @@ def _find_problems(geoms: GeomArray, ids: list[Any], policy: GeometryPolicy) -> 
     for row in np.flatnonzero(empty).tolist():
         found.setdefault(row, []).append(Problem(ids[row], "empty"))
     ok = present & ~empty
-    reasons = np.full(len(geoms), "Valid Geometry", dtype=object)
-    # GEOS validity on a second thread (it releases the GIL) while the ring checks run on this one.
+    # GEOS validity on both cores (it releases the GIL): half on a second thread, half on this one
+    # after the ring checks; the reason is asked only of the invalid geometries (a few, if any).
+    checked = geoms[ok]
+    half = len(checked) // 2 if len(checked) >= _THREADED else 0
     with ThreadPoolExecutor(1) as executor:
-        valid = executor.submit(shapely.is_valid_reason, geoms[ok]) if ok.sum() >= _THREADED else None
+        second = executor.submit(shapely.is_valid, checked[half:])
         # Spikes and duplicate points first: they explain many GEOS self-intersections more precisely.
-        for row, kind, where, severity in _ring_defects(geoms, ok, policy):
+        for row, kind, where, severity in _ring_defects(geoms, ok, policy, flat):
             found.setdefault(row, []).append(Problem(ids[row], kind, where, severity))
-        reasons[ok] = shapely.is_valid_reason(geoms[ok]) if valid is None else valid.result()
+        valid = np.concatenate([shapely.is_valid(checked[:half]), second.result()])
+    reasons = np.full(len(geoms), "Valid Geometry", dtype=object)
+    bad = np.flatnonzero(ok)[~valid]
+    reasons[bad] = shapely.is_valid_reason(geoms[bad])
     for row in np.flatnonzero(reasons != "Valid Geometry").tolist():
         reason_kind, at = _parse_reason(str(reasons[row]))
         if any(p.kind == "spike" for p in found.get(row, [])) and reason_kind in (
@@ -146,61 +161,41 @@ def _ring_coordinates(
 
 
 def _ring_defects(
-    geoms: GeomArray, mask: npt.NDArray[np.bool_], policy: GeometryPolicy
+    geoms: GeomArray, mask: npt.NDArray[np.bool_], policy: GeometryPolicy, flat: FlatGeometries | None = None
 ) -> list[tuple[int, str, tuple[float, float], str]]:
-    """Duplicate consecutive points and spikes, found on all rings at once."""
+    """Duplicate consecutive points and spikes of the polygons under ``mask``, found on all rings at
+    once (:mod:`guotu.core.ring_checks`), read from ``flat`` when given."""
+    from guotu.core.ring_checks import ring_defects  # compiled (numba): loaded when geometries are checked
+
     idx = np.flatnonzero(mask)
     if idx.size == 0:
         return []
-    polys = geoms[idx]
-    is_poly = np.isin(shapely.get_type_id(polys), (3, 6))
-    polys, idx = polys[is_poly], idx[is_poly]
-    if idx.size == 0:
-        return []
-    coords, ring_of, ring_geom = _ring_coordinates(polys, idx)
-    out: list[tuple[int, str, tuple[float, float], str]] = []
-    if len(coords) < 2:
-        return out
-    same_ring = ring_of[1:] == ring_of[:-1]
-    dup = same_ring & (coords[1:] == coords[:-1]).all(axis=1)
-    for k in np.flatnonzero(dup):
-        where = (float(coords[k, 0]), float(coords[k, 1]))
-        out.append((int(ring_geom[ring_of[k]]), "duplicate_points", where, FIXABLE))
-    # Spikes: drop the closing point and duplicates, then look at each vertex's two neighbours.
-    keep = np.ones(len(coords), dtype=bool)
-    keep[np.flatnonzero(~same_ring)] = False  # the closing point of each ring repeats its first
-    keep[-1] = False
-    keep[1:][dup] = False
-    c, r = coords[keep], ring_of[keep]
-    if len(c) < 3:
-        return out
-    brk = np.flatnonzero(r[1:] != r[:-1]) + 1
-    ring_start = np.r_[0, brk]
-    ring_end = np.r_[brk - 1, len(c) - 1]
-    prev = np.arange(-1, len(c) - 1)
-    prev[ring_start] = ring_end
-    nxt = np.arange(1, len(c) + 1)
-    nxt[ring_end] = ring_start
-    a = c[prev] - c
-    b = c[nxt] - c
-    cross = a[:, 0] * b[:, 1] - a[:, 1] * b[:, 0]
-    dot = (a * b).sum(axis=1)  # (not a0*b0 + a1*b1: the sum gives +0.0 for zero vectors, which arctan2 needs)
-    # Only vertices whose angle may be under the limit get the exact angle (a superset, by a margin).
-    if policy.spike_angle_deg < 45:
-        near = np.flatnonzero((dot >= 0) & (np.abs(cross) <= np.tan(np.radians(2 * policy.spike_angle_deg)) * dot))
+    if flat is not None:
+        rings, ring_row = flat.polygon_rings()
+        keep = mask[ring_row]
+        rings, ring_row = rings[keep], ring_row[keep]
+        coords, starts, ends = flat.xy, flat.ring_coords[rings], flat.ring_coords[rings + 1]
     else:
-        near = np.arange(len(c))
-    angle = np.degrees(np.abs(np.arctan2(cross[near], dot[near])))
-    counts = np.bincount(r, minlength=int(r.max()) + 1)
-    spike = near[(angle < policy.spike_angle_deg) & (counts[r[near]] >= 3)]
-    for k in spike:
-        out.append((int(ring_geom[r[k]]), "spike", (float(c[k, 0]), float(c[k, 1])), ERROR))
+        polys = geoms[idx]
+        is_poly = np.isin(shapely.get_type_id(polys), (3, 6))
+        polys, idx = polys[is_poly], idx[is_poly]
+        if idx.size == 0:
+            return []
+        coords, ring_of, ring_row = _ring_coordinates(polys, idx)
+        order = np.arange(len(ring_row))
+        starts, ends = np.searchsorted(ring_of, order), np.searchsorted(ring_of, order, side="right")
+    dup_ring, dup_at, spike_ring, spike_at = ring_defects(coords, starts, ends, policy.spike_angle_deg)
+    out: list[tuple[int, str, tuple[float, float], str]] = []
+    for r, k in zip(dup_ring.tolist(), dup_at.tolist(), strict=True):
+        out.append((int(ring_row[r]), "duplicate_points", (float(coords[k, 0]), float(coords[k, 1])), FIXABLE))
+    for r, k in zip(spike_ring.tolist(), spike_at.tolist(), strict=True):
+        out.append((int(ring_row[r]), "spike", (float(coords[k, 0]), float(coords[k, 1])), ERROR))
     return out
 
 
 def require_valid(batch: FeatureBatch, source: str = "", policy: GeometryPolicy = DEFAULT_POLICY) -> None:
     """Raise GeometryError for the first error-level problem, naming source, record and place."""
-    for problem in find_problems(batch.geometry, batch.ids, policy):
+    for problem in find_problems(batch.geometry, batch.ids, policy, batch.flat):
         if problem.severity == ERROR:
             raise GeometryError(
                 "geometry.problem",
@@ -233,7 +228,7 @@ def repair(
     so a bow-tie becomes two triangles and a spike disappears); keep only polygonal parts. A record
     whose repair leaves nothing is refused.
     """
-    problems = find_problems(batch.geometry, batch.ids, policy)
+    problems = find_problems(batch.geometry, batch.ids, policy, batch.flat)
     by_record: dict[Any, list[str]] = {}
     for p in problems:
         by_record.setdefault(p.record, []).append(p.kind)

@@ -56,8 +56,9 @@ def read_features(
         batch = result.batch
         if batch.epsg not in GEOGRAPHIC:
             raise CRSError("formats.gcj02_not_geographic", source=result.source, epsg=batch.epsg)
-        batch.geometry = gcj02_geometries_to_wgs84(batch.geometry)
-        batch.epsg = CGCS2000
+        # A new batch (without the reader's flat form, which holds the shifted coordinates).
+        result.batch = FeatureBatch(gcj02_geometries_to_wgs84(batch.geometry), batch.attributes, batch.fields,
+                                    CGCS2000, batch.ids, batch.editions)
         result.notes.append("gcj02")
     return result
 

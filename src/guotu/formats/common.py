@@ -34,14 +34,18 @@ def require_nonempty(path: Path) -> None:
 
 def check_batch_coordinates(batch: FeatureBatch, source: str) -> None:
     """Run the CRS plausibility checks per record so the error names the record."""
-    coords, index = shapely.get_coordinates(batch.geometry, return_index=True)
+    coords = batch.flat.xy if batch.flat is not None else shapely.get_coordinates(batch.geometry)
     if len(coords) == 0:
         return
     # One vectorised pass; only on failure look for the first offending record.
     try:
         check_coordinates(coords, batch.epsg, source=source, record="*")
     except Exception:
-        # get_coordinates returns the coordinates in record order: slice, don't mask (linear, not quadratic).
+        # Coordinates come in record order: slice, don't mask (linear, not quadratic).
+        if batch.flat is not None:
+            index = batch.flat.coordinate_rows()
+        else:
+            index = shapely.get_coordinates(batch.geometry, return_index=True)[1]
         starts = np.searchsorted(index, np.arange(len(batch) + 1))
         for i in range(len(batch)):
             check_coordinates(coords[starts[i] : starts[i + 1]], batch.epsg, source=source,
@@ -53,18 +57,25 @@ def batch_from_wkb(
     wkb: Sequence[bytes | None], fields: Sequence[str], columns: Sequence[Sequence[Any]], epsg: int,
     ids: Sequence[Any], source: str,
 ) -> FeatureBatch:
-    geoms = shapely.from_wkb(list(wkb), on_invalid="ignore")
+    from guotu.core.flatgeom import parse_wkb  # compiled loops (numba): loaded for bulk reads only
+
+    blobs = list(wkb)
+    geoms = shapely.from_wkb(blobs, on_invalid="ignore")
+    # The flat form: coordinate arrays for the checks, the reprojection and the store's encoder.
+    flat = parse_wkb(blobs)
     missing = [ids[i] for i in np.flatnonzero(shapely.is_missing(geoms)).tolist()]
     if missing:
         raise FormatError("formats.missing_geometry", source=source, record=missing[0])
     attrs: dict[str, list[Any]] = {}
+    types: dict[str, str] = {}
     for name, col in zip(fields, columns, strict=True):
         values = col.tolist() if isinstance(col, np.ndarray) and col.dtype == object else None
         if values is not None and all(type(v) is str for v in values):
             attrs[name] = values  # text: _plain would return every value as it is
+            types[name] = "TEXT"
         else:
             attrs[name] = [_plain(v) for v in col]
-    return FeatureBatch(np.asarray(geoms, dtype=object), attrs, {}, epsg, list(ids))
+    return FeatureBatch(np.asarray(geoms, dtype=object), attrs, types, epsg, list(ids), flat=flat)
 
 
 def _plain(value: Any) -> Any:

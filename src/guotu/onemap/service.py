@@ -46,7 +46,7 @@ def prepare(
     batch: FeatureBatch, source: str, *, allow_repair: bool, policy: GeometryPolicy = DEFAULT_POLICY
 ) -> tuple[FeatureBatch, list[RepairNote]]:
     """Validate a batch under the geometry policy; repair when allowed (always for fixable problems)."""
-    problems = find_problems(batch.geometry, batch.ids, policy)
+    problems = find_problems(batch.geometry, batch.ids, policy, batch.flat)
     if not problems:
         return batch, []
     if any(p.severity == ERROR for p in problems) and not allow_repair:

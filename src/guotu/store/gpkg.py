@@ -41,7 +41,8 @@ from guotu.store.base import (
     User,
 )
 from guotu.store.editions import plan_new_edition
-from guotu.store.updates import changed_boxes, prepare_update, update_detail
+from guotu.store.geometries import StoreGeometries
+from guotu.store.updates import boxes_of, changed_boxes, prepare_update, update_detail
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10400  # GeoPackage 1.4
@@ -499,8 +500,6 @@ class GpkgTransaction:
         info = self.store._schema(layer)
         if fids is not None and len(fids) != len(batch):
             raise InputError("store.fids_mismatch", layer=layer, fids=len(fids), rows=len(batch))
-        if batch.epsg != CGCS2000:
-            batch = batch.to_epsg(CGCS2000)
         edition_id = None
         if edition is not None:
             row = self.con.execute(
@@ -512,8 +511,8 @@ class GpkgTransaction:
         unknown = [k for k in batch.attributes if k not in info.fields]
         if unknown:
             raise InputError("store.unknown_field", layer=layer, field=", ".join(unknown))
-        geoms = _conform(batch.geometry, info.geometry_type, layer, batch.ids or [])
-        blobs = gpkgbin.encode(geoms, CGCS2000)
+        geoms = StoreGeometries.of(batch)  # in CGCS2000
+        blobs = geoms.gpkg_blobs(_to_promote(geoms.type_ids(), info.geometry_type, layer, batch.ids or []))
         names = list(batch.attributes)
         given = [] if fids is None else ["fid"]  # explicit fids: a copy keeping the source's ids
         columns = [*given, f'"{GEOM_COLUMN}"', f'"{EDITION_COLUMN}"', *(f'"{n}"' for n in names)]
@@ -521,16 +520,17 @@ class GpkgTransaction:
         values = [_column_to_sql(batch.attributes[n], info.fields[n]) for n in names]
         lead = [[int(f)] for f in fids] if fids is not None else [[]] * len(batch)
         rows = ([*lead[i], blobs[i], edition_id, *(col[i] for col in values)] for i in range(len(batch)))
+        bounds = geoms.bounds()
         before = self.con.execute(f'SELECT coalesce(max(fid), 0) FROM "{layer}"').fetchone()[0]
         self.con.executemany(sql, rows)
         out = [int(f) for f in fids] if fids is not None else [int(r[0]) for r in self.con.execute(
             f'SELECT fid FROM "{layer}" WHERE fid > ? ORDER BY fid', (before,))]
         if layer in self._untriggered:  # a new layer's first write: fill its R-tree in bulk
-            self._fill_rtree(layer, out, geoms)
+            self._fill_rtree(layer, out, bounds)
             self._trigger(layer)
         self._touch(layer)
         self.audit("write", layer, {"count": len(batch), "edition": edition,
-                                    "fids": [out[0], out[-1]] if out else [], "boxes": changed_boxes(geoms)})
+                                    "fids": [out[0], out[-1]] if out else [], "boxes": boxes_of(bounds)})
         return out
 
     def update(self, layer: str, fids: Sequence[int], batch: FeatureBatch) -> None:
@@ -593,9 +593,9 @@ class GpkgTransaction:
         self.con.execute("DELETE FROM guotu_layers WHERE name = ?", (layer,))
         self.audit("drop_layer", layer, {})
 
-    def _fill_rtree(self, layer: str, fids: Sequence[int], geoms: np.ndarray) -> None:
-        """The R-tree rows the insert trigger would have written (non-empty geometries), in one go."""
-        b = shapely.bounds(geoms)  # NaN for missing and empty geometries, which the trigger skips
+    def _fill_rtree(self, layer: str, fids: Sequence[int], b: npt.NDArray[np.float64]) -> None:
+        """The R-tree rows the insert trigger would have written (non-empty geometries), in one go;
+        ``b`` holds each geometry's bounds, NaN for missing and empty ones, which the trigger skips."""
         keep = np.flatnonzero(~np.isnan(b).any(axis=1))
         ids = np.asarray(fids, dtype=np.int64)[keep].tolist()
         b = b[keep]
@@ -666,7 +666,7 @@ def _columns(layer: str, fields: Mapping[str, str]) -> dict[str, str]:
 
 def _conform(geoms: np.ndarray, geometry_type: str, layer: str, ids: Sequence[Any]) -> np.ndarray:
     """Promote single to multi types where the layer is a multi type; refuse other types."""
-    single = _to_promote(geoms, geometry_type, layer, ids)
+    single = _to_promote(shapely.get_type_id(geoms), geometry_type, layer, ids)
     if single is not None and single.any():
         maker = {"MULTIPOINT": shapely.multipoints, "MULTILINESTRING": shapely.multilinestrings,
                  "MULTIPOLYGON": shapely.multipolygons}[geometry_type]
@@ -677,22 +677,22 @@ def _conform(geoms: np.ndarray, geometry_type: str, layer: str, ids: Sequence[An
 
 
 def _to_promote(
-    geoms: np.ndarray, geometry_type: str, layer: str, ids: Sequence[Any]
+    types: npt.NDArray[Any], geometry_type: str, layer: str, ids: Sequence[Any]
 ) -> npt.NDArray[np.bool_] | None:
-    """Refuse geometries the layer's type cannot hold; the mask of single geometries a multi-type
-    layer holds as one-part multis (None when the layer is not a multi type)."""
+    """Refuse geometries the layer's type cannot hold (``types``: shapely type ids, -1 for a missing
+    geometry); the mask of single geometries a multi-type layer holds as one-part multis (None when
+    the layer is not a multi type)."""
     if geometry_type == "GEOMETRY":
         return None
     allowed = {
         "POINT": (0,), "LINESTRING": (1,), "POLYGON": (3,),
         "MULTIPOINT": (0, 4), "MULTILINESTRING": (1, 5), "MULTIPOLYGON": (3, 6),
     }[geometry_type]
-    types = shapely.get_type_id(geoms)
     bad = np.flatnonzero(~np.isin(types, allowed) & (types >= 0))
     if bad.size:
         i = int(bad[0])
         raise InputError("store.wrong_geometry_type", layer=layer, record=ids[i] if ids else i + 1,
-                         expected=geometry_type, actual=shapely.get_type_id(geoms[i]))
+                         expected=geometry_type, actual=int(types[i]))
     if not geometry_type.startswith("MULTI"):
         return None
     return types == allowed[0]  # type: ignore[no-any-return]

@@ -59,8 +59,12 @@ def changed_boxes(*geometries: npt.NDArray[Any]) -> list[list[float]]:
     """The lon/lat boxes of changed features (old and new geometry), for the audit detail of a feature
     write: one box per geometry, or their union when there are more than ``MAX_BOXES``. Tile caches
     evict the tiles these boxes meet (``guotu.onemap.tiles``)."""
-    b = np.concatenate([shapely.bounds(np.asarray(g, dtype=object)).reshape(-1, 4) for g in geometries])
-    b = b[~np.isnan(b).any(axis=1)]
+    return boxes_of(np.concatenate([shapely.bounds(np.asarray(g, dtype=object)).reshape(-1, 4) for g in geometries]))
+
+
+def boxes_of(bounds: npt.NDArray[np.float64]) -> list[list[float]]:
+    """:func:`changed_boxes` from the geometries' (minx, miny, maxx, maxy) rows (NaN rows skipped)."""
+    b = bounds[~np.isnan(bounds).any(axis=1)]
     if len(b) > MAX_BOXES:
         b = np.array([[b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()]])
     return [[float(v) for v in row] for row in b]
