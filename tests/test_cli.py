@@ -165,3 +165,19 @@ def test_output_piped_into_a_reader_that_stops_early_is_not_an_error(demo: Path)
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 0
     assert "内部错误" not in err and "Traceback" not in err
+
+
+def test_the_command_loads_pyogrio_without_its_data_frame_dependencies() -> None:
+    # The bench and cluster extras install geopandas, pandas and pyarrow; pyogrio would import them all
+    # (about a second) although guotu only uses its numpy API. They stay importable afterwards.
+    code = (
+        "import sys\n"
+        "from guotu.cli import _load_pyogrio_lean\n"
+        "_load_pyogrio_lean()\n"
+        "import pyogrio.raw\n"
+        "print(sorted(m for m in ('geopandas', 'pandas', 'pyarrow') if m in sys.modules))\n"
+        "import pandas\n"
+        "print(pandas.__name__)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["[]", "pandas"]

@@ -42,6 +42,7 @@ from guotu.store.base import (
 )
 from guotu.store.editions import plan_new_edition
 from guotu.store.geometries import StoreGeometries
+from guotu.store.gpkg_rtree import bulk_fill
 from guotu.store.updates import boxes_of, changed_boxes, prepare_update, update_detail
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -594,15 +595,10 @@ class GpkgTransaction:
         self.audit("drop_layer", layer, {})
 
     def _fill_rtree(self, layer: str, fids: Sequence[int], b: npt.NDArray[np.float64]) -> None:
-        """The R-tree rows the insert trigger would have written (non-empty geometries), in one go;
-        ``b`` holds each geometry's bounds, NaN for missing and empty ones, which the trigger skips."""
-        keep = np.flatnonzero(~np.isnan(b).any(axis=1))
-        ids = np.asarray(fids, dtype=np.int64)[keep].tolist()
-        b = b[keep]
-        self.con.executemany(
-            f'INSERT OR REPLACE INTO "rtree_{layer}_{GEOM_COLUMN}" VALUES (?, ?, ?, ?, ?)',
-            zip(ids, b[:, 0].tolist(), b[:, 2].tolist(), b[:, 1].tolist(), b[:, 3].tolist(), strict=True),
-        )
+        """The R-tree rows the insert trigger would have written (non-empty geometries), packed in one
+        go (:mod:`guotu.store.gpkg_rtree`); ``b`` holds each geometry's bounds, NaN for missing and
+        empty ones, which the trigger skips."""
+        bulk_fill(self.con, f"rtree_{layer}_{GEOM_COLUMN}", np.asarray(fids, dtype=np.int64), b)
 
     def _trigger(self, layer: str) -> None:
         """Create the R-tree triggers of a layer created in this transaction."""
