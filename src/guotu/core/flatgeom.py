@@ -289,8 +289,7 @@ def _walk_all(buf: Any, starts: Any, kinds: Any, counts: Any, fill: bool, geom_p
                     ring_coords[ring + n_rings] = coord + n_coords
                     base_out = 16 * (coord + n_coords)
                     if mlittle and mdims == 2:  # the usual case: one block of bytes as stored here
-                        for k in range(16 * npts):
-                            xy_bytes[base_out + k] = buf[pos + k]
+                        xy_bytes[base_out : base_out + 16 * npts] = buf[pos : pos + 16 * npts]
                     else:
                         for k in range(npts):
                             at = pos + k * 8 * mdims
@@ -380,10 +379,8 @@ def _put_bytes(out: Any, pos: int, raw: Any, lo: int, hi: int, hexed: bool, digi
             out[pos + 1] = digits[b & 15]
             pos += 2
         return pos
-    for k in range(lo, hi):
-        out[pos] = raw[k]
-        pos += 1
-    return pos
+    out[pos : pos + hi - lo] = raw[lo:hi]
+    return pos + hi - lo
 
 
 @njit(cache=True, nogil=True)

@@ -26,21 +26,21 @@ _SHAPELY_TYPE = np.array([-1, 0, 1, 3, 4, 5, 6], dtype=np.int64)  # by WKB type 
 
 class StoreGeometries:
     """The geometries of a batch, moved to EPSG:4490 as they are encoded: flat when they have a flat
-    form (reprojected chunk by chunk, in order, so that a COPY's server parses one chunk while the next
-    is reprojected), else as shapely geometries reprojected at once."""
+    form (reprojected chunk by chunk, so that a COPY's server parses one chunk while the next ones
+    are reprojected), else as shapely geometries reprojected at once."""
 
     def __init__(self, batch: FeatureBatch) -> None:
         self._source = batch.flat_geometries()
         self._epsg = batch.epsg
         self._xy: npt.NDArray[np.float64] | None = None
-        self._moved = 0  # geometries whose coordinates are in self._xy
+        self._moved: npt.NDArray[np.bool_] | None = None  # geometries whose coordinates are in self._xy
         self.shapes: npt.NDArray[Any] | None = None
         if self._source is None:
             self.shapes = transform_geometries(batch.geometry, batch.epsg, CGCS2000)
         elif batch.epsg == CGCS2000:
-            self._xy, self._moved = self._source.xy, len(self._source)
+            self._xy, self._moved = self._source.xy, np.ones(len(self._source), dtype=np.bool_)
         else:
-            self._xy = np.empty_like(self._source.xy)
+            self._xy, self._moved = np.empty_like(self._source.xy), np.zeros(len(self._source), dtype=np.bool_)
 
     @classmethod
     def of(cls, batch: FeatureBatch) -> StoreGeometries:
@@ -51,20 +51,21 @@ class StoreGeometries:
         """All the geometries in EPSG:4490, flat (None when they have no flat form)."""
         if self._source is None:
             return None
-        self._move(len(self._source))
+        self._move(0, len(self._source))
         assert self._xy is not None
         return self._source.with_xy(self._xy)
 
-    def _move(self, hi: int) -> None:
-        """Reproject the coordinates of the geometries before ``hi`` not reprojected yet."""
-        src, xy = self._source, self._xy
-        assert src is not None and xy is not None
-        if hi <= self._moved:
+    def _move(self, lo: int, hi: int) -> None:
+        """Reproject the coordinates of geometries ``lo:hi`` (a no-op for those already moved). Threads
+        may move disjoint ranges at once: each writes its own part of the arrays."""
+        src, xy, moved = self._source, self._xy, self._moved
+        assert src is not None and xy is not None and moved is not None
+        if moved[lo:hi].all():
             return
-        first = src.ring_coords[src.part_rings[src.geom_parts[[self._moved, hi]]]]
+        first = src.ring_coords[src.part_rings[src.geom_parts[[lo, hi]]]]
         c0, c1 = int(first[0]), int(first[1])
         xy[c0:c1] = transform_xy(src.xy[c0:c1], self._epsg, CGCS2000)
-        self._moved = hi
+        moved[lo:hi] = True
 
     def __len__(self) -> int:
         return len(self._source) if self._source is not None else len(self.shapes)  # type: ignore[arg-type]
@@ -88,7 +89,7 @@ class StoreGeometries:
         """Geometries ``lo:hi`` as ISO WKB in one buffer (see ``FlatGeometries.encode``)."""
         part = None if promote is None else promote[lo:hi]
         if self._source is not None:
-            self._move(hi)
+            self._move(lo, hi)
             assert self._xy is not None
             return self._source.with_xy(self._xy).rows(lo, hi).encode(promote=part)
         assert self.shapes is not None

@@ -31,7 +31,9 @@ import json
 import math
 import re
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, TypeVar, cast
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -71,6 +73,7 @@ _PG_TYPES = {"TEXT": "text", "INTEGER": "bigint", "REAL": "double precision", "D
              "DATETIME": "text", "BOOLEAN": "boolean"}
 _AT_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _COPY_CHUNK = 10_000  # features encoded at a time while COPY streams
+_AHEAD = 3  # chunks being prepared while one is sent
 
 # The connection of the transaction open in this thread or task, per store (id(store) → connection).
 _T = TypeVar("_T")
@@ -626,19 +629,32 @@ class PostgisTransaction:
         from guotu.store import pgcopy  # compiled loops (numba): loaded when features are first written
 
         ids = batch.ids or list(range(1, n + 1))
-        with self.conn.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)") as copy:
+
+        def rows(lo: int) -> bytes:
+            """The COPY rows of features lo … lo + _COPY_CHUNK (reprojected and encoded here)."""
+            hi = min(n, lo + _COPY_CHUNK)
+            return pgcopy.copy_rows([
+                pgcopy.int8_column(out[lo:hi]),
+                pgcopy.buffer_column(*geoms.wkb(lo, hi, single)),
+                pgcopy.constant_int8_column(edition_id, hi - lo),
+                *(pgcopy.value_column(col[lo:hi], info.fields[k],
+                                      lambda i, k=k, lo=lo: (layer, k, ids[lo + i]))  # type: ignore[misc]
+                  for k, col in zip(names, values, strict=True)),
+            ])
+
+        with (self.conn.cursor() as cur, cur.copy(f"COPY {table} ({columns}) FROM STDIN (FORMAT binary)") as copy,
+              ThreadPoolExecutor(2) as executor):
             copy.write(pgcopy.HEADER)
-            # In chunks: the server parses one chunk while this process encodes the next.
-            for lo in range(0, n, _COPY_CHUNK):
-                hi = min(n, lo + _COPY_CHUNK)
-                copy.write(pgcopy.copy_rows([
-                    pgcopy.int8_column(out[lo:hi]),
-                    pgcopy.buffer_column(*geoms.wkb(lo, hi, single)),
-                    pgcopy.constant_int8_column(edition_id, hi - lo),
-                    *(pgcopy.value_column(col[lo:hi], info.fields[k],
-                                          lambda i, k=k, lo=lo: (layer, k, ids[lo + i]))  # type: ignore[misc]
-                      for k, col in zip(names, values, strict=True)),
-                ]))
+            # In chunks, prepared on two threads a few chunks ahead (reprojection and encoding release
+            # the GIL) while this thread sends them in order and the server stores the previous ones.
+            pending = deque(executor.submit(rows, lo) for lo in range(0, min(n, _AHEAD * _COPY_CHUNK), _COPY_CHUNK))
+            for lo in range(_AHEAD * _COPY_CHUNK, n + _AHEAD * _COPY_CHUNK, _COPY_CHUNK):
+                if not pending:
+                    break
+                chunk = pending.popleft().result()
+                if lo < n:
+                    pending.append(executor.submit(rows, lo))
+                copy.write(chunk)
             copy.write(pgcopy.TRAILER)
         if (fids is not None or fresh) and n:
             self.conn.execute(
