@@ -41,7 +41,9 @@ def run(script: str, *args: str) -> None:
 
 
 def latest(kind: str) -> dict[str, Any] | None:
-    files = sorted(RESULTS.glob(f"{kind}-[0-9]*.json"), key=lambda p: p.stat().st_mtime)
+    """The newest result of a benchmark: by the date in its name, then by the time it was written (a
+    fresh checkout gives every file the same modification time)."""
+    files = sorted(RESULTS.glob(f"{kind}-[0-9]*.json"), key=lambda p: (p.stem[len(kind) + 1 :], p.stat().st_mtime))
     return json.loads(files[-1].read_text()) if files else None
 
 

@@ -111,13 +111,15 @@ def _find_problems(
     # GEOS validity on both cores (it releases the GIL): half on a second thread, half on this one
     # after the ring checks; the reason is asked only of the invalid geometries (a few, if any).
     checked = geoms[ok]
-    half = len(checked) // 2 if len(checked) >= _THREADED else 0
+    half = len(checked) // 2 if len(checked) >= _THREADED else len(checked)  # small: all on this thread
     with ThreadPoolExecutor(1) as executor:
-        second = executor.submit(shapely.is_valid, checked[half:])
+        second = executor.submit(shapely.is_valid, checked[half:]) if half < len(checked) else None
         # Spikes and duplicate points first: they explain many GEOS self-intersections more precisely.
         for row, kind, where, severity in _ring_defects(geoms, ok, policy, flat):
             found.setdefault(row, []).append(Problem(ids[row], kind, where, severity))
-        valid = np.concatenate([shapely.is_valid(checked[:half]), second.result()])
+        valid = shapely.is_valid(checked[:half])
+        if second is not None:
+            valid = np.concatenate([valid, second.result()])
     reasons = np.full(len(geoms), "Valid Geometry", dtype=object)
     bad = np.flatnonzero(ok)[~valid]
     reasons[bad] = shapely.is_valid_reason(geoms[bad])
