@@ -1,4 +1,4 @@
-"""FlatGeometries: WKB in (every flavour, byte order and dimension), WKB out (bare, hex, GeoPackage)."""
+"""FlatGeometries: WKB in (every flavour, byte order and dimension), WKB out (bare, GeoPackage)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guotu.core.flatgeom import FlatGeometries, byte_strings, flatten, hex_strings, parse_wkb
+from guotu.core.flatgeom import FlatGeometries, byte_strings, flatten, parse_wkb
 from guotu.store import gpkgbin
 
 # --- strategies -----------------------------------------------------------------------------------
@@ -134,16 +134,6 @@ def test_encode_is_shapely_iso_wkb_and_bounds_are_shapely_bounds(g: Any) -> None
 @given(geometries)
 def test_encode_gpkg_header_is_gpkgbin(g: Any) -> None:
     assert byte_strings(*flat(g).encode(gpkg_srs_id=4490)) == gpkgbin.encode(g, 4490)
-
-
-@settings(max_examples=150, deadline=None)
-@given(geometries)
-def test_encode_hex_is_upper_case_hex_of_the_bytes(g: Any) -> None:
-    f = flat(g)
-    expected = [None if b is None else b.hex().upper() for b in iso_wkb(g)]
-    assert hex_strings(*f.encode(hex=True)) == expected
-    gpkg = [None if b is None else b.hex().upper() for b in gpkgbin.encode(g, 4490)]
-    assert hex_strings(*f.encode(hex=True, gpkg_srs_id=4490)) == gpkg
 
 
 _PROMOTE = {"Point": shapely.multipoints, "LineString": shapely.multilinestrings, "Polygon": shapely.multipolygons}

@@ -13,7 +13,7 @@ geometries once as numpy arrays, in the nesting of the simple-features types::
 
 :func:`parse_wkb` builds it from WKB (2D, Z, M or ZM, ISO or EWKB flavour, either byte order; Z and M
 are dropped, as every store here keeps 2D geometries); :meth:`FlatGeometries.encode` writes ISO WKB,
-2D, little-endian, as bytes or as hex text, bare or behind a GeoPackage header. Geometry collections
+2D, little-endian, bare or behind a GeoPackage header. Geometry collections
 and curves have no flat form: :func:`parse_wkb` returns None for an array holding any, and callers
 keep the shapely path for it.
 """
@@ -88,13 +88,12 @@ class FlatGeometries:
         return out
 
     def encode(
-        self, *, promote: npt.NDArray[np.bool_] | None = None, hex: bool = False, gpkg_srs_id: int | None = None
+        self, *, promote: npt.NDArray[np.bool_] | None = None, gpkg_srs_id: int | None = None
     ) -> tuple[npt.NDArray[np.uint8], _I64]:
         """Every geometry as ISO WKB (2D, little-endian) in one buffer: geometry i is
         ``buffer[offsets[i]:offsets[i + 1]]``, empty for a missing geometry.
 
-        ``promote[i]`` writes a Point, LineString or Polygon as a one-member Multi*; ``hex`` writes
-        upper-case hex text (PostgreSQL's COPY form of a geometry) instead of bytes; ``gpkg_srs_id``
+        ``promote[i]`` writes a Point, LineString or Polygon as a one-member Multi*; ``gpkg_srs_id``
         puts the GeoPackage binary header in front (srs_id, and the [minx, maxx, miny, maxy]
         envelope, or the empty flag and no envelope for an empty geometry).
         """
@@ -104,13 +103,10 @@ class FlatGeometries:
             raise ValueError(f"promote has {len(up)} entries for {n} geometries")
         header = -1 if gpkg_srs_id is None else int(gpkg_srs_id)
         sizes = _sizes(self.kinds, self.geom_parts, self.part_rings, self.ring_coords, self.xy, up, header)
-        if hex:
-            sizes *= 2
         offsets = np.zeros(n + 1, dtype=np.int64)
         np.cumsum(sizes, out=offsets[1:])
         out = np.empty(int(offsets[-1]), dtype=np.uint8)
-        _encode(self.kinds, self.geom_parts, self.part_rings, self.ring_coords, self.xy, up, header, hex,
-                offsets, out)
+        _encode(self.kinds, self.geom_parts, self.part_rings, self.ring_coords, self.xy, up, header, offsets, out)
         return out, offsets
 
 
@@ -144,13 +140,6 @@ def flatten(geoms: npt.NDArray[Any]) -> FlatGeometries | None:
     """The flat form of shapely geometries (through their WKB); None when one has none."""
     return parse_wkb(shapely.to_wkb(np.asarray(geoms, dtype=object), output_dimension=2, byte_order=1,
                                     flavor="iso").tolist())
-
-
-def hex_strings(buffer: npt.NDArray[np.uint8], offsets: _I64) -> list[str | None]:
-    """The hex text of each geometry of an encoded buffer (None for a missing one)."""
-    text = buffer.tobytes().decode("ascii")
-    o = offsets.tolist()
-    return [text[a:b] if b > a else None for a, b in itertools.pairwise(o)]
 
 
 def byte_strings(buffer: npt.NDArray[np.uint8], offsets: _I64) -> list[bytes | None]:
@@ -349,44 +338,23 @@ def _sizes(kinds: Any, geom_parts: Any, part_rings: Any, ring_coords: Any, xy: A
     return out
 
 
-_HEX = np.frombuffer(b"0123456789ABCDEF", dtype=np.uint8).copy()
-
-
 @njit(cache=True, inline="always")
-def _put(out: Any, pos: int, byte: int, hexed: bool, digits: Any) -> int:
-    if hexed:
-        out[pos] = digits[byte >> 4]
-        out[pos + 1] = digits[byte & 15]
-        return pos + 2
-    out[pos] = byte
-    return pos + 1
-
-
-@njit(cache=True, inline="always")
-def _put_u32(out: Any, pos: int, value: int, hexed: bool, digits: Any) -> int:
+def _put_u32(out: Any, pos: int, value: int) -> int:
     for k in range(4):
-        pos = _put(out, pos, (value >> (8 * k)) & 255, hexed, digits)
-    return pos
+        out[pos + k] = (value >> (8 * k)) & 255
+    return pos + 4
 
 
 @njit(cache=True, inline="always")
-def _put_bytes(out: Any, pos: int, raw: Any, lo: int, hi: int, hexed: bool, digits: Any) -> int:
+def _put_bytes(out: Any, pos: int, raw: Any, lo: int, hi: int) -> int:
     """Copy ``raw[lo:hi]`` (native little-endian doubles, as bytes) to the output."""
-    if hexed:
-        for k in range(lo, hi):
-            b = raw[k]
-            out[pos] = digits[b >> 4]
-            out[pos + 1] = digits[b & 15]
-            pos += 2
-        return pos
     out[pos : pos + hi - lo] = raw[lo:hi]
     return pos + hi - lo
 
 
 @njit(cache=True, nogil=True)
 def _encode(kinds: Any, geom_parts: Any, part_rings: Any, ring_coords: Any, xy: Any, promote: Any, header: int,
-            hexed: bool, offsets: Any, out: Any) -> None:
-    digits = _HEX
+            offsets: Any, out: Any) -> None:
     raw = xy.reshape(-1).view(np.uint8)  # little-endian hosts (x86-64, aarch64)
     scratch = np.zeros(4, dtype=np.float64)
     scratch_raw = scratch.view(np.uint8)
@@ -397,42 +365,36 @@ def _encode(kinds: Any, geom_parts: Any, part_rings: Any, ring_coords: Any, xy: 
         pos = offsets[i]
         p0, p1 = geom_parts[i], geom_parts[i + 1]
         if header >= 0:
-            pos = _put(out, pos, 71, hexed, digits)  # "G"
-            pos = _put(out, pos, 80, hexed, digits)  # "P"
-            pos = _put(out, pos, 0, hexed, digits)  # version 1
+            out[pos], out[pos + 1], out[pos + 2] = 71, 80, 0  # "GP", version 1
             found, x0, y0, x1, y1 = _extent(kind, p0, p1, part_rings, ring_coords, xy)
-            if not found:
-                pos = _put(out, pos, 0b10001, hexed, digits)  # little-endian, empty, no envelope
-                pos = _put_u32(out, pos, header, hexed, digits)
-            else:
-                pos = _put(out, pos, 0b0011, hexed, digits)  # little-endian, [minx, maxx, miny, maxy]
-                pos = _put_u32(out, pos, header, hexed, digits)
+            out[pos + 3] = 0b0011 if found else 0b10001  # little-endian; [minx, maxx, miny, maxy], or empty
+            pos = _put_u32(out, pos + 4, header)
+            if found:
                 scratch[0], scratch[1], scratch[2], scratch[3] = x0, x1, y0, y1
-                pos = _put_bytes(out, pos, scratch_raw, 0, 32, hexed, digits)
-        nested = kind >= 4 or promote[i]
+                pos = _put_bytes(out, pos, scratch_raw, 0, 32)
         member = kind - 3 if kind >= 4 else kind
-        if nested:
-            pos = _put(out, pos, 1, hexed, digits)
-            pos = _put_u32(out, pos, member + 3, hexed, digits)
-            pos = _put_u32(out, pos, p1 - p0, hexed, digits)
+        if kind >= 4 or promote[i]:
+            out[pos] = 1  # little-endian
+            pos = _put_u32(out, pos + 1, member + 3)
+            pos = _put_u32(out, pos, p1 - p0)
         for j in range(p0, p1):
-            pos = _put(out, pos, 1, hexed, digits)
-            pos = _put_u32(out, pos, member, hexed, digits)
+            out[pos] = 1
+            pos = _put_u32(out, pos + 1, member)
             r0, r1 = part_rings[j], part_rings[j + 1]
             if member == POINT:
                 c = ring_coords[r0]
                 if ring_coords[r1] == c:  # POINT EMPTY
                     scratch[0], scratch[1] = np.nan, np.nan
-                    pos = _put_bytes(out, pos, scratch_raw, 0, 16, hexed, digits)
+                    pos = _put_bytes(out, pos, scratch_raw, 0, 16)
                 else:
-                    pos = _put_bytes(out, pos, raw, 16 * c, 16 * c + 16, hexed, digits)
+                    pos = _put_bytes(out, pos, raw, 16 * c, 16 * c + 16)
                 continue
             if member == POLYGON:
-                pos = _put_u32(out, pos, r1 - r0, hexed, digits)
+                pos = _put_u32(out, pos, r1 - r0)
             for r in range(r0, r1):
                 c0, c1 = ring_coords[r], ring_coords[r + 1]
-                pos = _put_u32(out, pos, c1 - c0, hexed, digits)
-                pos = _put_bytes(out, pos, raw, 16 * c0, 16 * c1, hexed, digits)
+                pos = _put_u32(out, pos, c1 - c0)
+                pos = _put_bytes(out, pos, raw, 16 * c0, 16 * c1)
 
 
 @njit(cache=True, nogil=True)

@@ -42,10 +42,6 @@ class StoreGeometries:
         else:
             self._xy, self._moved = np.empty_like(self._source.xy), np.zeros(len(self._source), dtype=np.bool_)
 
-    @classmethod
-    def of(cls, batch: FeatureBatch) -> StoreGeometries:
-        return cls(batch)
-
     @property
     def flat(self) -> FlatGeometries | None:
         """All the geometries in EPSG:4490, flat (None when they have no flat form)."""

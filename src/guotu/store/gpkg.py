@@ -512,7 +512,7 @@ class GpkgTransaction:
         unknown = [k for k in batch.attributes if k not in info.fields]
         if unknown:
             raise InputError("store.unknown_field", layer=layer, field=", ".join(unknown))
-        geoms = StoreGeometries.of(batch)  # in CGCS2000
+        geoms = StoreGeometries(batch)  # in CGCS2000
         blobs = geoms.gpkg_blobs(_to_promote(geoms.type_ids(), info.geometry_type, layer, batch.ids or []))
         names = list(batch.attributes)
         given = [] if fids is None else ["fid"]  # explicit fids: a copy keeping the source's ids

@@ -609,7 +609,7 @@ class PostgisTransaction:
             raise InputError("store.unknown_field", layer=layer, field=", ".join(unknown))
         if fids is not None and len(fids) != len(batch):
             raise InputError("store.fids_mismatch", layer=layer, fids=len(fids), rows=len(batch))
-        geoms = StoreGeometries.of(batch)  # in CGCS2000
+        geoms = StoreGeometries(batch)  # in CGCS2000
         single = _to_promote(geoms.type_ids(), info.geometry_type, layer, batch.ids or [])  # refuses wrong types
         table = self.store._table(layer)
         n = len(batch)
