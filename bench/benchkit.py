@@ -27,8 +27,14 @@ def machine(**extra: Any) -> dict[str, Any]:
 
 def write_results(kind: str, seed: int, rows: list[dict[str, Any]]) -> Path:
     """``results/<kind>-<date>.json`` with the machine, the seed and the rows; its path."""
+    return save_report(f"{kind}-{dt.date.today().isoformat()}", {
+        "benchmark": kind, "date": dt.datetime.now(dt.UTC).isoformat(), "seed": seed, "machine": machine(),
+        "results": rows})
+
+
+def save_report(name: str, report: dict[str, Any]) -> Path:
+    """``results/<name>.json`` holding ``report``; its path."""
     RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"{kind}-{dt.date.today().isoformat()}.json"
-    out.write_text(json.dumps({"benchmark": kind, "date": dt.datetime.now(dt.UTC).isoformat(), "seed": seed,
-                               "machine": machine(), "results": rows}, ensure_ascii=False, indent=2))
+    out = RESULTS / f"{name}.json"
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     return out

@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import io
-import json
 import os
 import shutil
 import statistics
@@ -47,7 +46,6 @@ import benchkit
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-RESULTS = HERE / "results"
 WORK = HERE / "work"
 PG_URL = os.environ.get("GUOTU_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/guotu_test")
 PG_OGR = os.environ.get("GUOTU_BENCH_PG_OGR", "PG:dbname=guotu_test host=127.0.0.1 port=5432 user=postgres")
@@ -251,9 +249,7 @@ def main() -> None:
     print("|---:|---|---:|---:|")
     for size, engine, med, ratio in rows:
         print(f"| {size:,} | {engine} | {med:.2f} s | {'' if ratio is None else f'{ratio:.2f}'} |")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"import-{report['date']}.json"
-    out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    out = benchkit.save_report(f"import-{report['date']}", report)
     print(f"\nwrote {out.relative_to(ROOT)}")
 
 

@@ -52,10 +52,9 @@ from typing import Any
 
 import numpy as np
 
-from benchkit import machine
+from benchkit import machine, save_report
 
 HERE = Path(__file__).resolve().parent
-RESULTS = HERE / "results"
 ENGINES = ("guotu", "guotu-dask", "geopandas", "postgis", "duckdb", "dask")
 # Largest survey each peer runs at unless named in --engines: dask-geopandas needed 3.6 GB at 200k
 # (≈ 36 GB at 2M); geopandas.overlay, PostGIS and DuckDB would take minutes per repeat at 2M.
@@ -441,9 +440,7 @@ def main() -> None:
         wp = "—" if worker_peak is None else f"{worker_peak:,.0f} MB"
         print(f"| {size:,} | {engine} | {med:.3f} s | {ratio:.2f} | {peak:,.0f} MB | {wp} | {setup:.1f} s |")
     scaling(report)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = RESULTS / f"overlay{'-' + a.tag if a.tag else ''}-{report['date']}.json"
-    out.write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    out = save_report(f"overlay{'-' + a.tag if a.tag else ''}-{report['date']}", report)
     print(f"\nwrote {out.relative_to(HERE.parent)}")
 
 
