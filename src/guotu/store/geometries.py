@@ -99,16 +99,24 @@ class StoreGeometries:
         flat = self.flat
         if flat is not None:
             return byte_strings(*flat.encode(promote=promote, gpkg_srs_id=CGCS2000))
-        geoms = self.shapes
-        assert geoms is not None
-        if promote is not None and promote.any():
-            geoms = geoms.copy()
-            idx = np.flatnonzero(promote)
-            maker = {0: shapely.multipoints, 1: shapely.multilinestrings, 3: shapely.multipolygons}
-            for t in np.unique(shapely.get_type_id(geoms[idx])).tolist():
-                sel = idx[shapely.get_type_id(geoms[idx]) == t]
-                geoms[sel] = maker[t](geoms[sel], indices=np.arange(sel.size))
-        return gpkgbin.encode(geoms, CGCS2000)
+        assert self.shapes is not None
+        return gpkgbin.encode(promoted(self.shapes, promote), CGCS2000)
+
+
+_MULTI_OF = {0: shapely.multipoints, 1: shapely.multilinestrings, 3: shapely.multipolygons}
+
+
+def promoted(geoms: npt.NDArray[Any], promote: npt.NDArray[np.bool_] | None) -> npt.NDArray[Any]:
+    """``geoms`` with each single geometry under ``promote`` made a one-member Multi* (a copy)."""
+    if promote is None or not promote.any():
+        return geoms
+    geoms = geoms.copy()
+    idx = np.flatnonzero(promote)
+    types = shapely.get_type_id(geoms[idx])
+    for t in np.unique(types).tolist():
+        sel = idx[types == t]
+        geoms[sel] = _MULTI_OF[t](geoms[sel], indices=np.arange(sel.size))  # one multi per single, vectorised
+    return geoms
 
 
 def _shapely_wkb(

@@ -41,7 +41,7 @@ from guotu.store.base import (
     User,
 )
 from guotu.store.editions import plan_new_edition
-from guotu.store.geometries import StoreGeometries
+from guotu.store.geometries import StoreGeometries, promoted
 from guotu.store.gpkg_rtree import bulk_fill
 from guotu.store.updates import boxes_of, changed_boxes, prepare_update, update_detail
 
@@ -662,14 +662,7 @@ def _columns(layer: str, fields: Mapping[str, str]) -> dict[str, str]:
 
 def _conform(geoms: np.ndarray, geometry_type: str, layer: str, ids: Sequence[Any]) -> np.ndarray:
     """Promote single to multi types where the layer is a multi type; refuse other types."""
-    single = _to_promote(shapely.get_type_id(geoms), geometry_type, layer, ids)
-    if single is not None and single.any():
-        maker = {"MULTIPOINT": shapely.multipoints, "MULTILINESTRING": shapely.multilinestrings,
-                 "MULTIPOLYGON": shapely.multipolygons}[geometry_type]
-        geoms = geoms.copy()
-        idx = np.flatnonzero(single)
-        geoms[idx] = maker(geoms[idx], indices=np.arange(idx.size))  # one multi per single, vectorised
-    return geoms
+    return promoted(geoms, _to_promote(shapely.get_type_id(geoms), geometry_type, layer, ids))
 
 
 def _to_promote(
