@@ -225,6 +225,24 @@ def test_a_value_the_field_cannot_hold_is_refused_naming_the_record(pg: PostgisS
     assert pg.layer("parcels").count == 5
 
 
+def test_a_bad_value_in_a_late_copy_chunk_rolls_back_the_whole_write(pg: PostgisStore) -> None:
+    # More than two COPY chunks, prepared on worker threads ahead of the sender: the refusal of a value
+    # near the end must still name its record and leave the layer as it was.
+    make_layer(pg)
+    n = 25_000
+    i = np.arange(n)
+    x, y = 121.0 + (i % 200) * 0.0005, 30.6 + (i // 200) * 0.0005
+    grades: list[Any] = list(range(n))
+    grades[23_456] = "twelve"
+    batch = FeatureBatch(shapely.box(x, y, x + 0.0004, y + 0.0004), {"grade": grades},
+                         ids=[f"P{k}" for k in range(n)])
+    with pytest.raises(InputError) as err, pg.transaction() as tx:
+        tx.write("parcels", batch)
+    assert err.value.key == "store.bad_value" and err.value.params["record"] == "P23456"
+    assert pg.layer("parcels").count == 5
+    assert len(pg.read("parcels")) == 5
+
+
 def test_twenty_thousand_patches_write_fast(pg: PostgisStore) -> None:
     n = 20_000
     side = 0.0005
